@@ -1,0 +1,224 @@
+"""Benchmark: one training step of an MLP in gradlab vs the same step written by hand in NumPy.
+
+A step is forward, backward and a plain SGD update. Two networks:
+  big   784-256-256-10, ReLU, softmax cross-entropy, batch 128, float32 (matrix-multiply bound)
+  tiny  2-16-16-1, ReLU, mean squared error, 256 points, float64   (per-op Python overhead bound)
+PyTorch (eager, CPU) and HIPS autograd run the same steps when they are installed.
+
+BLAS is pinned to one thread; the implementations are interleaved round by round and the median
+time per step over the rounds is reported, with its ratio to hand-written NumPy.
+
+    python benchmarks/engine.py [--rounds 15]
+"""
+
+from __future__ import annotations
+
+import os
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS"):
+    os.environ[_var] = "1"
+
+import argparse  # noqa: E402
+import statistics  # noqa: E402
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+import gradlab as gl  # noqa: E402
+
+LR = 0.01
+
+
+def make_params(sizes, dtype, seed=0):
+    rng = np.random.default_rng(seed)
+    params = []
+    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+        params.append((rng.standard_normal((fan_in, fan_out)) * np.sqrt(2 / fan_in)).astype(dtype))
+        params.append(np.zeros(fan_out, dtype=dtype))
+    return params
+
+
+def make_data(task, dtype, seed=1):
+    rng = np.random.default_rng(seed)
+    if task == "big":
+        return rng.standard_normal((128, 784)).astype(dtype), rng.integers(0, 10, 128)
+    x = rng.standard_normal((256, 2)).astype(dtype)
+    return x, np.sin(x[:, :1] * 2) * x[:, 1:]
+
+
+# --- hand-written NumPy --------------------------------------------------------------------------
+def numpy_step(params, x, y, task):
+    """Forward, explicit backward and SGD for the 3-layer MLP, in plain NumPy."""
+    w1, b1, w2, b2, w3, b3 = params
+    h1 = x @ w1 + b1
+    a1 = np.maximum(h1, 0)
+    h2 = a1 @ w2 + b2
+    a2 = np.maximum(h2, 0)
+    out = a2 @ w3 + b3
+    n = len(x)
+    if task == "big":
+        shifted = out - out.max(axis=1, keepdims=True)
+        exp = np.exp(shifted)
+        probs = exp / exp.sum(axis=1, keepdims=True)
+        loss = -np.log(probs[np.arange(n), y]).mean()
+        d_out = probs
+        d_out[np.arange(n), y] -= 1
+        d_out /= n
+    else:
+        diff = out - y
+        loss = (diff**2).mean()
+        d_out = diff * (2 / diff.size)
+    d_w3 = a2.T @ d_out
+    d_b3 = d_out.sum(axis=0)
+    d_h2 = (d_out @ w3.T) * (h2 > 0)
+    d_w2 = a1.T @ d_h2
+    d_b2 = d_h2.sum(axis=0)
+    d_h1 = (d_h2 @ w2.T) * (h1 > 0)
+    d_w1 = x.T @ d_h1
+    d_b1 = d_h1.sum(axis=0)
+    for p, g in zip(params, (d_w1, d_b1, d_w2, d_b2, d_w3, d_b3)):
+        p -= LR * g
+    return float(loss)
+
+
+# --- gradlab -------------------------------------------------------------------------------------
+def gradlab_step(params, x, y, task):
+    """The same step in gradlab: ops record a tape, backward() fills .grad, SGD updates in place."""
+    w1, b1, w2, b2, w3, b3 = params
+    h = gl.relu(x @ w1 + b1)
+    h = gl.relu(h @ w2 + b2)
+    out = h @ w3 + b3
+    loss = gl.cross_entropy(out, y) if task == "big" else gl.mse(out, y)
+    loss.backward()
+    with gl.no_grad():
+        for p in params:
+            p -= LR * p.grad
+            p.grad = None
+    return loss.item()
+
+
+# --- PyTorch and HIPS autograd (optional) --------------------------------------------------------
+def torch_setup(arrays, x, y, task):
+    import torch
+
+    torch.set_num_threads(1)
+    params = [torch.tensor(a, requires_grad=True) for a in arrays]
+    x = torch.from_numpy(x)
+    y = torch.from_numpy(y)
+
+    def step():
+        w1, b1, w2, b2, w3, b3 = params
+        h = torch.relu(x @ w1 + b1)
+        h = torch.relu(h @ w2 + b2)
+        out = h @ w3 + b3
+        if task == "big":
+            loss = torch.nn.functional.cross_entropy(out, y)
+        else:
+            loss = torch.nn.functional.mse_loss(out, y)
+        loss.backward()
+        with torch.no_grad():
+            for p in params:
+                p -= LR * p.grad
+                p.grad = None
+        return loss.item()
+
+    return step
+
+
+def autograd_setup(arrays, x, y, task):
+    import autograd.numpy as anp
+    from autograd import grad
+
+    def loss_fn(params):
+        w1, b1, w2, b2, w3, b3 = params
+        h = anp.maximum(anp.dot(x, w1) + b1, 0)
+        h = anp.maximum(anp.dot(h, w2) + b2, 0)
+        out = anp.dot(h, w3) + b3
+        if task == "big":
+            shifted = out - anp.max(out, axis=1, keepdims=True)
+            log_probs = shifted - anp.log(anp.sum(anp.exp(shifted), axis=1, keepdims=True))
+            return -anp.mean(log_probs[np.arange(len(x)), y])
+        return anp.mean((out - y) ** 2)
+
+    gradient = grad(loss_fn)
+    params = [a.copy() for a in arrays]
+
+    def step():
+        for p, g in zip(params, gradient(params)):
+            p -= LR * g
+
+    return step
+
+
+def contenders(task):
+    dtype = np.float32 if task == "big" else np.float64
+    sizes = (784, 256, 256, 10) if task == "big" else (2, 16, 16, 1)
+    x, y = make_data(task, dtype)
+    arrays = make_params(sizes, dtype)
+    np_params = [a.copy() for a in arrays]
+    gl_params = [gl.Tensor(a.copy(), requires_grad=True) for a in arrays]
+    gl_x, gl_y = gl.Tensor(x), (y if task == "big" else gl.Tensor(y))
+    found = {
+        "numpy (by hand)": lambda: numpy_step(np_params, x, y, task),
+        "gradlab": lambda: gradlab_step(gl_params, gl_x, gl_y, task),
+    }
+    for name, setup in (("pytorch", torch_setup), ("hips autograd", autograd_setup)):
+        try:
+            found[name] = setup(arrays, x, y, task)
+        except ImportError:
+            pass
+    return found
+
+
+def measure(task, rounds, steps):
+    steps_of = contenders(task)
+    for step in steps_of.values():  # warm up caches and allocators
+        for _ in range(3):
+            step()
+    times = {name: [] for name in steps_of}
+    for _ in range(rounds):
+        for name, step in steps_of.items():
+            start = time.perf_counter()
+            for _ in range(steps):
+                step()
+            times[name].append((time.perf_counter() - start) / steps)
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
+def check_same_losses():
+    """Before timing: gradlab's step must produce the same losses as the hand-written one."""
+    for task in ("big", "tiny"):
+        dtype = np.float32 if task == "big" else np.float64
+        x, y = make_data(task, dtype)
+        arrays = make_params((784, 256, 256, 10) if task == "big" else (2, 16, 16, 1), dtype)
+        np_params = [a.copy() for a in arrays]
+        gl_params = [gl.Tensor(a.copy(), requires_grad=True) for a in arrays]
+        for _ in range(5):
+            a, b = numpy_step(np_params, x, y, task), gradlab_step(gl_params, x, y, task)
+            if not np.isclose(a, b, rtol=1e-4):
+                raise SystemExit(f"{task}: gradlab loss {b} differs from the hand-written NumPy loss {a}")
+        for p in gl_params:
+            if p.data.dtype != dtype:
+                raise SystemExit(f"{task}: a parameter changed dtype to {p.data.dtype}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=15)
+    args = parser.parse_args()
+    check_same_losses()
+    targets = {"big": 1.05, "tiny": 1.5}
+    print(f"median time per training step over {args.rounds} rounds, BLAS on 1 thread")
+    print(f"{'network':<6} {'implementation':<16} {'step':>10} {'vs numpy':>9}")
+    for task, steps in (("big", 10), ("tiny", 300)):
+        medians = measure(task, args.rounds, steps)
+        base = medians["numpy (by hand)"]
+        for name, seconds in medians.items():
+            print(f"{task:<6} {name:<16} {seconds * 1e6:>8.1f}µs {seconds / base:>8.2f}×")
+        ratio = medians["gradlab"] / base
+        verdict = "meets" if ratio <= targets[task] else "MISSES"
+        print(f"{task:<6} gradlab {ratio:.2f}× hand-written NumPy: {verdict} the target ≤ {targets[task]}×\n")
+
+
+if __name__ == "__main__":
+    main()

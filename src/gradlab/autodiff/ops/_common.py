@@ -1,0 +1,77 @@
+"""Helpers shared by the op modules: turning arguments into Tensors, and `unbroadcast`."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..tensor import Tensor
+
+
+def tensor(value) -> Tensor:
+    """`value` as a Tensor (a constant unless it already is one)."""
+    return value if isinstance(value, Tensor) else Tensor(value)
+
+
+def tensor_pair(a, b) -> tuple[Tensor, Tensor]:
+    """Both operands as Tensors. A Python number takes the other operand's dtype, so that
+    `x32 * 2.0` stays float32 (a float64 gradient sneaking into a float32 net costs 1.5x)."""
+    if isinstance(a, Tensor):
+        if not isinstance(b, Tensor):
+            b = _constant_like(b, a)
+    elif isinstance(b, Tensor):
+        a = _constant_like(a, b)
+    else:
+        a, b = Tensor(a), Tensor(b)
+    return a, b
+
+
+def _constant_like(value, ref: Tensor) -> Tensor:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return Tensor._make(np.asarray(value, dtype=ref.data.dtype), None)
+    return Tensor(value)
+
+
+def unbroadcast(g, shape: tuple):
+    """Sum `g` down to `shape`: the adjoint of broadcasting `shape` up to `g.shape`.
+
+    Broadcasting copies a value along new leading axes and along axes of length 1; every copy
+    contributed to the loss, so the gradient of the original is the sum over those copies.
+    """
+    if g.shape == shape:
+        return g
+    extra = g.ndim - len(shape)
+    if extra:
+        g = g.sum(axis=tuple(range(extra)))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
+    if axes:
+        g = g.sum(axis=axes, keepdims=True)
+    return g
+
+
+def normalize_axes(axis, ndim: int) -> tuple:
+    """`axis` (None, int or tuple, negatives allowed) as a sorted tuple of non-negative axes."""
+    if axis is None:
+        return tuple(range(ndim))
+    if isinstance(axis, int):
+        axis = (axis,)
+    out = []
+    for a in axis:
+        if not -ndim <= a < max(ndim, 1):
+            raise ValueError(f"axis {a} is out of range for an array with {ndim} dimensions")
+        out.append(a % ndim if ndim else 0)
+    return tuple(sorted(out))
+
+
+def keep_reduced_dims(g, axis, ndim: int, keepdims: bool):
+    """Reinsert the reduced axes into `g` (as length 1) so it broadcasts against the input."""
+    if keepdims or ndim == 0:
+        return g
+    axes = normalize_axes(axis, ndim)
+    return g.reshape(_kept_shape(g.shape, axes, ndim))
+
+
+def _kept_shape(reduced_shape, axes, ndim):
+    shape = list(reduced_shape)
+    for a in axes:
+        shape.insert(a, 1)
+    return tuple(shape)

@@ -1,0 +1,192 @@
+"""Ops that move values around without changing them: reshape, transpose, broadcast, indexing,
+concatenate, stack and pad. Their rules move the gradient back the same way."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..tensor import Function, Tensor, _plain_index
+from ._common import tensor, unbroadcast
+
+
+class Reshape(Function):
+    """y = x with a new shape;  dL/dx = g reshaped back."""
+
+    __slots__ = ("shape",)
+    save_inputs = save_output = False
+
+    def forward(self, x, shape):
+        self.shape = x.shape
+        return x.reshape(shape)
+
+    def vjp(self, g, y, x):
+        return (g.reshape(self.shape),)
+
+
+class Transpose(Function):
+    """y = x with its axes permuted;  dL/dx = g with the inverse permutation."""
+
+    __slots__ = ("axes",)
+    save_inputs = save_output = False
+
+    def forward(self, x, axes):
+        self.axes = tuple(range(x.ndim))[::-1] if axes is None else axes
+        return x.transpose(self.axes)
+
+    def vjp(self, g, y, x):
+        return (g.transpose(tuple(np.argsort(self.axes))),)
+
+
+class BroadcastTo(Function):
+    """y = x copied along new or length-1 axes;  dL/dx = g summed over the copies."""
+
+    __slots__ = ("shape",)
+    save_inputs = save_output = False
+
+    def forward(self, x, shape):
+        self.shape = x.shape
+        return np.broadcast_to(x, shape)
+
+    def vjp(self, g, y, x):
+        return (unbroadcast(g, self.shape),)
+
+
+class GetItem(Function):
+    """y = x[index];  dL/dx = zeros with g added at the selected places.
+
+    With integer-array indices an element can be picked twice; its gradient is then the sum of
+    both picks (np.add.at), not the last one written.
+    """
+
+    __slots__ = ("advanced", "index", "shape")
+    save_inputs = save_output = False
+
+    def forward(self, x, index):
+        self.index, self.shape = index, x.shape
+        self.advanced = _has_integer_array(index)
+        return x[index]
+
+    def vjp(self, g, y, x):
+        out = np.zeros(self.shape, dtype=g.dtype)
+        if self.advanced:
+            np.add.at(out, self.index, g)
+        else:
+            out[self.index] = g
+        return (out,)
+
+
+def _has_integer_array(index) -> bool:
+    parts = index if isinstance(index, tuple) else (index,)
+    for part in parts:
+        if isinstance(part, (list, np.ndarray)) and np.asarray(part).dtype.kind in "iu":
+            return True
+    return False
+
+
+class Concatenate(Function):
+    """y = [x_0, x_1, ...] joined along `axis`;  dL/dx_k = the slice of g that came from x_k."""
+
+    __slots__ = ("axis", "bounds")
+    save_inputs = save_output = False
+
+    def forward(self, *xs, axis):
+        self.axis = axis
+        self.bounds = np.cumsum([x.shape[axis] for x in xs])[:-1]
+        return np.concatenate(xs, axis=axis)
+
+    def vjp(self, g, y, *xs):
+        bounds = self.bounds
+        pieces = np.split(g, bounds, axis=self.axis)
+        return tuple(p if need else None for p, need in zip(pieces, self.needs))
+
+
+class Stack(Function):
+    """y = the x_k stacked along a new `axis`;  dL/dx_k = g taken at position k of that axis."""
+
+    __slots__ = ("axis",)
+    save_inputs = save_output = False
+
+    def forward(self, *xs, axis):
+        self.axis = axis
+        return np.stack(xs, axis=axis)
+
+    def vjp(self, g, y, *xs):
+        return tuple(np.take(g, k, axis=self.axis) if need else None for k, need in enumerate(self.needs))
+
+
+class Pad(Function):
+    """y = x surrounded by a constant;  dL/dx = g with the padding cut off."""
+
+    __slots__ = ("inner",)
+    save_inputs = save_output = False
+
+    def forward(self, x, pad_width, value):
+        self.inner = tuple(slice(before, before + n) for (before, _), n in zip(pad_width, x.shape))
+        return np.pad(x, pad_width, mode="constant", constant_values=value)
+
+    def vjp(self, g, y, x):
+        return (g[self.inner],)
+
+
+def reshape(x, shape) -> Tensor:
+    """x with a new shape of the same size (one entry may be -1)."""
+    x = tensor(x)
+    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    return Reshape.apply(x, shape=shape)
+
+
+def transpose(x, axes=None) -> Tensor:
+    """x with its axes reversed (default) or permuted as `axes`."""
+    x = tensor(x)
+    if axes is not None:
+        axes = tuple(int(a) % x.ndim for a in axes)
+        if sorted(axes) != list(range(x.ndim)):
+            raise ValueError(f"transpose: axes {axes} are not a permutation of the {x.ndim} axes of shape {x.shape}")
+    return Transpose.apply(x, axes=axes)
+
+
+def permute(x, *axes) -> Tensor:
+    """x with its axes in the order `axes` (PyTorch's name for transpose with axes)."""
+    if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+        axes = tuple(axes[0])
+    return transpose(x, axes)
+
+
+def broadcast_to(x, shape) -> Tensor:
+    """x copied (without using memory) to `shape` by NumPy's broadcasting rules."""
+    return BroadcastTo.apply(tensor(x), shape=tuple(shape))
+
+
+expand = broadcast_to
+
+
+def getitem(x, index) -> Tensor:
+    """x[index]: ints, slices, None, Ellipsis, boolean masks and integer arrays as in NumPy."""
+    return GetItem.apply(tensor(x), index=_plain_index(index))
+
+
+def concatenate(tensors, axis: int = 0) -> Tensor:
+    """Join a sequence of Tensors along an existing axis."""
+    tensors = [tensor(t) for t in tensors]
+    if not tensors:
+        raise ValueError("concatenate needs at least one Tensor")
+    return Concatenate.apply(*tensors, axis=axis)
+
+
+def stack(tensors, axis: int = 0) -> Tensor:
+    """Stack same-shaped Tensors along a new axis."""
+    tensors = [tensor(t) for t in tensors]
+    if not tensors:
+        raise ValueError("stack needs at least one Tensor")
+    return Stack.apply(*tensors, axis=axis)
+
+
+def pad(x, pad_width, value: float = 0.0) -> Tensor:
+    """x padded with a constant; `pad_width` is ((before, after), ...) per axis, or one int for all."""
+    x = tensor(x)
+    if isinstance(pad_width, int):
+        pad_width = ((pad_width, pad_width),) * x.ndim
+    pad_width = tuple((int(a), int(b)) for a, b in pad_width)
+    if len(pad_width) != x.ndim:
+        raise ValueError(f"pad: pad_width has {len(pad_width)} entries but x has {x.ndim} axes")
+    return Pad.apply(x, pad_width=pad_width, value=value)

@@ -1,0 +1,731 @@
+"""The core of the engine: `Tensor`, the `Function` (op) base class and the reverse sweep.
+
+Reverse-mode automatic differentiation in three sentences:
+
+1. Every op applied to a Tensor that requires a gradient records a `Function` node that remembers
+   its inputs (a "tape").
+2. `y.backward()` sorts the recorded nodes so that each comes after everything that uses it, and
+   walks them once from `y` back to the leaves.
+3. At each node the chain rule turns the gradient of the output, g = dL/dy, into gradients of the
+   inputs, dL/dx_i = g · dy/dx_i (the op's `vjp` rule), adding up where a value was used twice.
+
+Ops live in `gradlab.autodiff.ops`; each is one `Function` subclass with its forward code and its
+derivative rule side by side.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import sys
+import weakref
+from heapq import heappop, heappush
+
+import numpy as np
+
+__all__ = [
+    "Function",
+    "ShapeError",
+    "Tensor",
+    "as_tensor",
+    "detect_anomaly",
+    "enable_grad",
+    "is_grad_enabled",
+    "keep_values",
+    "no_grad",
+]
+
+
+class _State:
+    """Global switches of the engine (grad recording, anomaly mode, in-place mutation clock)."""
+
+    __slots__ = ("anomaly", "clock", "grad_enabled", "keep_values")
+
+    def __init__(self):
+        self.grad_enabled = True
+        self.anomaly = False
+        self.keep_values = False
+        # Bumped by every in-place change of a Tensor; a node remembers the clock at recording
+        # time, so backward can tell cheaply whether anything changed since (see `Function.apply`).
+        self.clock = 0
+
+
+_state = _State()
+_sequence = itertools.count()  # creation order of recorded ops: a valid topological order
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+class ShapeError(ValueError):
+    """Shapes that an op cannot combine; the message names the op, the shapes and the caller's line."""
+
+
+def user_site() -> str:
+    """`file:line` of the innermost frame outside the gradlab package (the user's own code)."""
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame = frame.f_back
+    if frame is None:
+        return "<unknown>"
+    return f"{frame.f_code.co_filename}:{frame.f_lineno}"
+
+
+class _GradMode:
+    """Context manager (and decorator) that sets whether ops are recorded."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self.previous = []
+
+    def __enter__(self):
+        self.previous.append(_state.grad_enabled)
+        _state.grad_enabled = self.enabled
+        return self
+
+    def __exit__(self, *exc):
+        _state.grad_enabled = self.previous.pop()
+        return False
+
+    def __call__(self, func):
+        def wrapper(*args, **kwargs):
+            with _GradMode(self.enabled):
+                return func(*args, **kwargs)
+
+        wrapper.__name__ = getattr(func, "__name__", "wrapper")
+        wrapper.__doc__ = func.__doc__
+        return wrapper
+
+
+def no_grad():
+    """Inside `with no_grad():` nothing is recorded (evaluation, parameter updates)."""
+    return _GradMode(False)
+
+
+def enable_grad():
+    """Inside `with enable_grad():` ops are recorded again, even within `no_grad()`."""
+    return _GradMode(True)
+
+
+def is_grad_enabled() -> bool:
+    return _state.grad_enabled
+
+
+class detect_anomaly:
+    """Context manager: raise at the first op whose value or gradient is NaN or infinite.
+
+    The error names the op and the line of user code that created it. It costs a finiteness check
+    per op, so it is meant for debugging, like `torch.autograd.detect_anomaly`.
+    """
+
+    def __enter__(self):
+        self.previous = _state.anomaly
+        _state.anomaly = True
+        return self
+
+    def __exit__(self, *exc):
+        _state.anomaly = self.previous
+        return False
+
+
+class keep_values:
+    """Context manager: recorded ops keep every input and output, so `to_dot` can draw each value.
+
+    Normally the tape keeps only what the derivative rules need (to save memory).
+    """
+
+    def __enter__(self):
+        self.previous = _state.keep_values
+        _state.keep_values = True
+        return self
+
+    def __exit__(self, *exc):
+        _state.keep_values = self.previous
+        return False
+
+
+def _to_array(value, dtype=None) -> np.ndarray:
+    """Float array for a Tensor: keeps float32/float64/complex, turns ints, bools, lists into float64."""
+    if dtype is not None:
+        return np.asarray(value, dtype=dtype)
+    array = np.asarray(value)
+    if array.dtype.kind in "fc":
+        return array
+    if array.dtype.kind in "iub":
+        return array.astype(np.float64)
+    raise TypeError(
+        f"cannot make a Tensor from {type(value).__name__} with dtype {array.dtype}; "
+        "pass numbers, lists of numbers or a numeric NumPy array"
+    )
+
+
+class Function:
+    """Base class of every op: `forward` computes the value, `vjp` the gradient rule.
+
+    Subclasses implement
+        forward(self, *xs, **params) -> y                  (NumPy arrays in, array out)
+        vjp(self, g, y, *xs) -> (dL/dx_0, dL/dx_1, ...)   (g = dL/dy; None where not needed)
+    and may read `self.needs[i]` to skip gradients that no input asked for.
+
+    The tape keeps only what a rule reads: the inputs xs if `save_inputs`, the output y if
+    `save_output` (otherwise the rule receives None). An op that needs only shapes stores them
+    itself in `forward`. Nodes point to the nodes of their inputs, never to intermediate Tensors,
+    so values nobody needs are freed as soon as the user's code drops them.
+    """
+
+    __slots__ = (
+        "grad",
+        "hooks",
+        "inputs",
+        "needs",
+        "parents",
+        "retained",
+        "saved",
+        "saved_grad",
+        "seq",
+        "site",
+        "stamp",
+        "xs",
+        "y",
+    )
+    save_inputs = True
+    save_output = True
+    registry: dict[str, type] = {}
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        Function.registry[cls.__name__] = cls
+
+    @classmethod
+    def apply(cls, *inputs: Tensor, **params) -> Tensor:
+        """Run the op on Tensors and, if any input requires a gradient, record it on the tape."""
+        fn = cls.__new__(cls)
+        fn.saved = None
+        # Plain loops, not comprehensions: this is the hottest code of the engine, and in
+        # CPython 3.11 each comprehension costs a function call.
+        xs = []
+        parents = []
+        needs = []
+        for t in inputs:
+            xs.append(t.data)
+            # The input's gradient will flow to the node that made it, or into .grad of a leaf.
+            if t._node is not None:
+                parents.append(t._node)
+                needs.append(True)
+            elif t.requires_grad:
+                parents.append(t)
+                needs.append(True)
+            else:
+                parents.append(None)
+                needs.append(False)
+        try:
+            y = fn.forward(*xs, **params) if params else fn.forward(*xs)
+        except ValueError as error:
+            raise _shape_error(cls.__name__, xs, error) from None
+        if y.__class__ is not np.ndarray:
+            y = np.asarray(y)
+        state = _state
+        if state.anomaly:
+            _check_finite(y, cls.__name__, "forward value")
+        if not (state.grad_enabled and True in needs):
+            return Tensor._make(y, None)
+        fn.parents = parents
+        fn.needs = needs
+        if cls.save_inputs:
+            fn.inputs, fn.xs = inputs, xs
+        else:
+            fn.inputs = inputs if state.keep_values else None
+            fn.xs = [None] * len(xs)
+        fn.y = y if cls.save_output or state.keep_values else None
+        fn.grad = fn.hooks = fn.retained = None
+        fn.stamp = state.clock
+        fn.seq = next(_sequence)
+        fn.site = user_site() if state.anomaly else None
+        return Tensor._make(y, fn)
+
+    def forward(self, *xs, **params):
+        raise NotImplementedError
+
+    def vjp(self, g, y, *xs):
+        raise NotImplementedError
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+
+_RELEASED = ("released",)
+
+
+def _shape_error(op_name, arrays, error):
+    shapes = " and ".join(str(a.shape) for a in arrays)
+    return ShapeError(
+        f"{op_name}: cannot combine shapes {shapes} ({error}); called at {user_site()}. "
+        "Check the shapes of the operands (t.shape), or reshape/transpose one of them."
+    )
+
+
+def _check_finite(array, op_name, what, site=None):
+    if array.dtype.kind in "fc" and not np.all(np.isfinite(array)):
+        where = f" (op created at {site})" if site else f" (at {user_site()})"
+        raise FloatingPointError(f"detect_anomaly: op {op_name} produced NaN or Inf in its {what}{where}")
+
+
+def _accumulate_leaf(leaf: Tensor, g, fn: Function):
+    """leaf.grad += g, after the leaf's hooks; gradients keep the leaf's shape and dtype."""
+    data = leaf.data
+    if g.shape != data.shape:
+        raise RuntimeError(
+            f"internal error: op {fn.name} returned a gradient of shape {g.shape} for an input of shape {data.shape}"
+        )
+    if g.dtype != data.dtype and data.dtype.kind == "f":
+        g = g.astype(data.dtype)
+    if leaf._hooks is not None:
+        for hook in leaf._hooks:
+            result = hook(g)
+            if result is not None:
+                g = result
+    if leaf.grad is not None:
+        leaf.grad = leaf.grad + g
+    elif g.base is not None and not g.flags.writeable:
+        leaf.grad = g.copy()  # a broadcast view: give the user an array of their own
+    else:
+        leaf.grad = g
+
+
+def run_backward(root: Tensor, gradient, retain_graph: bool):
+    """The reverse sweep: dL/d(every recorded value) from dL/d(root) = `gradient`.
+
+    Nodes are visited newest first. An op is always created after the ops that made its inputs,
+    so by the time a node comes off the heap, every use of its output has already sent back its
+    share of the gradient: the sum in `fn.grad` is complete.
+    """
+    node = root._node
+    if node is None:
+        _accumulate_leaf(root, gradient, Function())
+        return
+    node.grad = gradient
+    heap = [(-node.seq, node)]
+    anomaly = _state.anomaly
+    clock = _state.clock
+    try:
+        while heap:
+            fn = heappop(heap)[1]
+            g = fn.grad
+            fn.grad = None
+            if fn.xs is _RELEASED:
+                raise RuntimeError(
+                    f"backward through op {fn.name} a second time: its saved values were freed by the "
+                    "first backward(). Call backward(retain_graph=True) the first time if you need to "
+                    "go through the same graph again, or recompute the forward pass."
+                )
+            if fn.stamp != clock:
+                _check_not_mutated(fn)
+            if fn.hooks is not None:
+                for hook in fn.hooks:
+                    result = hook(g)
+                    if result is not None:
+                        g = result
+            if fn.retained is not None:
+                kept = fn.retained()
+                if kept is not None:
+                    kept.grad = g
+            grads = fn.vjp(g, fn.y, *fn.xs)
+            for parent, gp in zip(fn.parents, grads):
+                if parent is None or gp is None:
+                    continue
+                if anomaly:
+                    _check_finite(gp, fn.name, "gradient (backward)", fn.site)
+                if isinstance(parent, Function):
+                    if parent.grad is None:
+                        parent.grad = gp
+                        heappush(heap, (-parent.seq, parent))
+                    else:
+                        parent.grad = parent.grad + gp
+                else:
+                    _accumulate_leaf(parent, gp, fn)
+            if retain_graph:
+                fn.saved_grad = g
+            else:
+                fn.xs = _RELEASED
+                fn.y = fn.saved = fn.inputs = None
+    finally:
+        for _, waiting in heap:  # only after an error: leave no half-summed gradients behind
+            waiting.grad = None
+
+
+def _check_not_mutated(fn: Function):
+    for i, parent in enumerate(fn.inputs or ()):
+        if parent._version > fn.stamp:
+            raise RuntimeError(
+                f"input {i} of op {fn.name} (shape {parent.shape}) was modified in place after the op "
+                "was recorded, and the op's gradient needs its old value. Make a copy before changing "
+                "it (x = x + 1 instead of x += 1), or change it only after backward()."
+            )
+
+
+class _HookHandle:
+    def __init__(self, hooks: list, hook):
+        self.hooks, self.hook = hooks, hook
+
+    def remove(self):
+        if self.hook in self.hooks:
+            self.hooks.remove(self.hook)
+
+
+class Tensor:
+    """An n-dimensional array that remembers how it was computed, so gradients can flow back.
+
+    `Tensor(data, requires_grad=False, dtype=None)`: float64 unless the data is float32 (or you pass
+    `dtype=np.float32`). Leaves with `requires_grad=True` receive `.grad` after `backward()`.
+    """
+
+    __slots__ = ("__weakref__", "_hooks", "_node", "_version", "data", "grad", "name", "requires_grad")
+    __array_ufunc__ = None  # NumPy defers to our reflected operators: ndarray * Tensor -> Tensor
+
+    def __init__(self, data, requires_grad: bool = False, dtype=None, name: str | None = None):
+        if isinstance(data, Tensor):
+            data = data.data
+        self.data = _to_array(data, dtype)
+        if requires_grad and self.data.dtype.kind not in "fc":
+            raise TypeError("only floating-point Tensors can require gradients")
+        self.grad = None
+        self.requires_grad = bool(requires_grad)
+        self._node = None
+        self._version = 0
+        self._hooks = None
+        self.name = name
+
+    @classmethod
+    def _make(cls, data: np.ndarray, node: Function | None) -> Tensor:
+        t = cls.__new__(cls)
+        t.data = data
+        t.grad = None
+        t.requires_grad = node is not None
+        t._node = node
+        t._version = 0
+        t._hooks = None
+        t.name = None
+        return t
+
+    # --- plain facts -------------------------------------------------------------------------
+    @property
+    def shape(self) -> tuple:
+        return self.data.shape
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        return self.data.size
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._node is None
+
+    @property
+    def T(self) -> Tensor:
+        return _ops.transpose(self)
+
+    def __len__(self):
+        return len(self.data)
+
+    def __repr__(self):
+        body = np.array2string(self.data, precision=4, separator=", ", prefix="Tensor(")
+        extra = ""
+        if self._node is not None:
+            extra = f", op={self._node.name}"
+        elif self.requires_grad:
+            extra = ", requires_grad=True"
+        if self.data.dtype != np.float64:
+            extra += f", dtype={self.data.dtype}"
+        return f"Tensor({body}{extra})"
+
+    def numpy(self) -> np.ndarray:
+        """The value as a NumPy array (a read-only view: copy it to change it)."""
+        view = self.data.view()
+        view.flags.writeable = False
+        return view
+
+    def item(self) -> float:
+        if self.data.size != 1:
+            raise ValueError(f"item() needs a Tensor with one element, this one has shape {self.shape}")
+        return self.data.item()
+
+    def __float__(self):
+        return float(self.item())
+
+    def tolist(self):
+        return self.data.tolist()
+
+    def detach(self) -> Tensor:
+        """The same value, cut off from the tape (no gradient flows through it)."""
+        return Tensor._make(self.data, None)
+
+    def astype(self, dtype) -> Tensor:
+        return _ops.astype(self, dtype)
+
+    def requires_grad_(self, flag: bool = True) -> Tensor:
+        if self._node is not None and not flag:
+            raise RuntimeError("requires_grad_(False) only works on leaves; use detach() instead")
+        self.requires_grad = bool(flag)
+        return self
+
+    # --- gradients ---------------------------------------------------------------------------
+    def backward(self, gradient=None, retain_graph: bool = False):
+        """Fill `.grad` of every leaf with d(self)/d(leaf) (times `gradient` for non-scalars).
+
+        `gradient` is dL/d(self); it defaults to 1 for a one-element Tensor. The tape is freed
+        afterwards unless `retain_graph=True`.
+        """
+        if not self.requires_grad:
+            raise RuntimeError(
+                "backward() on a Tensor that does not require grad: no input of the computation "
+                "had requires_grad=True (or it was computed inside no_grad())"
+            )
+        if gradient is None:
+            if self.data.size != 1:
+                raise RuntimeError(
+                    f"backward() without a gradient needs a one-element result, this one has shape "
+                    f"{self.shape}; reduce it first (y.sum()) or pass backward(gradient=...) of that shape"
+                )
+            gradient = np.array(1, dtype=self.data.dtype) if self.data.ndim == 0 else np.ones_like(self.data)
+        else:
+            gradient = _to_array(gradient.data if isinstance(gradient, Tensor) else gradient)
+            if gradient.shape != self.shape:
+                raise ShapeError(f"backward(gradient=...) needs shape {self.shape}, got {gradient.shape}")
+            gradient = gradient.astype(self.dtype, copy=False)
+        run_backward(self, gradient, retain_graph)
+
+    def register_hook(self, hook) -> _HookHandle:
+        """Call `hook(grad)` when this Tensor's gradient is computed; a returned array replaces it."""
+        if not self.requires_grad:
+            raise RuntimeError("register_hook on a Tensor that does not require grad")
+        if self._node is None:
+            if self._hooks is None:
+                self._hooks = []
+            hooks = self._hooks
+        else:
+            if self._node.hooks is None:
+                self._node.hooks = []
+            hooks = self._node.hooks
+        hooks.append(hook)
+        return _HookHandle(hooks, hook)
+
+    def retain_grad(self):
+        """Keep `.grad` on this intermediate (non-leaf) Tensor after backward."""
+        if self._node is not None:
+            self._node.retained = weakref.ref(self)
+
+    def zero_grad(self):
+        self.grad = None
+
+    # --- in-place changes (only where the tape cannot be hurt) ---------------------------------
+    def _mark_changed(self):
+        if _state.grad_enabled and self.requires_grad:
+            raise RuntimeError(
+                "in-place change of a Tensor that requires grad while recording: the tape would lose "
+                "the old value. Write x = x + y instead, or update parameters inside gl.no_grad()."
+            )
+        node = self._node
+        if node is not None and node.y is not None and node.xs is not _RELEASED:
+            raise RuntimeError(
+                f"in-place change of the output of op {node.name}, whose gradient rule still needs that "
+                "value (backward has not run yet). Make a copy first: y = y + 1 instead of y += 1."
+            )
+        _state.clock += 1
+        self._version = _state.clock
+
+    def __setitem__(self, index, value):
+        self._mark_changed()
+        self.data[_plain_index(index)] = value.data if isinstance(value, Tensor) else value
+
+    def _inplace(self, other, ufunc):
+        self._mark_changed()
+        ufunc(self.data, other.data if isinstance(other, Tensor) else other, out=self.data, casting="same_kind")
+        return self
+
+    def __iadd__(self, other):
+        return self._inplace(other, np.add)
+
+    def __isub__(self, other):
+        return self._inplace(other, np.subtract)
+
+    def __imul__(self, other):
+        return self._inplace(other, np.multiply)
+
+    def __itruediv__(self, other):
+        return self._inplace(other, np.divide)
+
+    # --- operators ---------------------------------------------------------------------------
+    def __add__(self, other):
+        return _ops.add(self, other)
+
+    def __radd__(self, other):
+        return _ops.add(other, self)
+
+    def __sub__(self, other):
+        return _ops.sub(self, other)
+
+    def __rsub__(self, other):
+        return _ops.sub(other, self)
+
+    def __mul__(self, other):
+        return _ops.mul(self, other)
+
+    def __rmul__(self, other):
+        return _ops.mul(other, self)
+
+    def __truediv__(self, other):
+        return _ops.div(self, other)
+
+    def __rtruediv__(self, other):
+        return _ops.div(other, self)
+
+    def __pow__(self, other):
+        return _ops.power(self, other)
+
+    def __rpow__(self, other):
+        return _ops.power(other, self)
+
+    def __matmul__(self, other):
+        return _ops.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return _ops.matmul(other, self)
+
+    def __neg__(self):
+        return _ops.neg(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return _ops.abs(self)
+
+    def __getitem__(self, index):
+        return _ops.getitem(self, index)
+
+    # Comparisons give plain boolean arrays: they have no useful derivative.
+    def __lt__(self, other):
+        return self.data < _plain(other)
+
+    def __le__(self, other):
+        return self.data <= _plain(other)
+
+    def __gt__(self, other):
+        return self.data > _plain(other)
+
+    def __ge__(self, other):
+        return self.data >= _plain(other)
+
+    def __eq__(self, other):
+        return self.data == _plain(other)
+
+    def __ne__(self, other):
+        return self.data != _plain(other)
+
+    __hash__ = object.__hash__
+
+    # --- common ops as methods (each is the function of the same name in gradlab) --------------
+    def exp(self):
+        return _ops.exp(self)
+
+    def log(self):
+        return _ops.log(self)
+
+    def sqrt(self):
+        return _ops.sqrt(self)
+
+    def sin(self):
+        return _ops.sin(self)
+
+    def cos(self):
+        return _ops.cos(self)
+
+    def tanh(self):
+        return _ops.tanh(self)
+
+    def sigmoid(self):
+        return _ops.sigmoid(self)
+
+    def relu(self):
+        return _ops.relu(self)
+
+    def abs(self):
+        return _ops.abs(self)
+
+    def clip(self, low=None, high=None):
+        return _ops.clip(self, low, high)
+
+    def sum(self, axis=None, keepdims=False):
+        return _ops.sum(self, axis, keepdims)
+
+    def mean(self, axis=None, keepdims=False):
+        return _ops.mean(self, axis, keepdims)
+
+    def max(self, axis=None, keepdims=False):
+        return _ops.max(self, axis, keepdims)
+
+    def min(self, axis=None, keepdims=False):
+        return _ops.min(self, axis, keepdims)
+
+    def var(self, axis=None, keepdims=False, ddof=0):
+        return _ops.var(self, axis, keepdims, ddof)
+
+    def norm(self, axis=None, keepdims=False):
+        return _ops.norm(self, axis, keepdims)
+
+    def softmax(self, axis=-1):
+        return _ops.softmax(self, axis)
+
+    def log_softmax(self, axis=-1):
+        return _ops.log_softmax(self, axis)
+
+    def logsumexp(self, axis=None, keepdims=False):
+        return _ops.logsumexp(self, axis, keepdims)
+
+    def reshape(self, *shape):
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = tuple(shape[0])
+        return _ops.reshape(self, shape)
+
+    def transpose(self, *axes):
+        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+            axes = tuple(axes[0])
+        return _ops.transpose(self, axes or None)
+
+    def permute(self, *axes):
+        return self.transpose(*axes)
+
+    def broadcast_to(self, shape):
+        return _ops.broadcast_to(self, shape)
+
+    expand = broadcast_to
+
+    def flatten(self):
+        return _ops.reshape(self, (-1,))
+
+
+def _plain(value):
+    return value.data if isinstance(value, Tensor) else value
+
+
+def _plain_index(index):
+    if isinstance(index, tuple):
+        return tuple(_plain(i) for i in index)
+    return _plain(index)
+
+
+def as_tensor(value, dtype=None) -> Tensor:
+    """`value` itself if it is a Tensor, else a new constant Tensor (float64 unless float32 given)."""
+    if isinstance(value, Tensor):
+        return value
+    return Tensor(value, dtype=dtype)
+
+
+from . import ops as _ops  # noqa: E402  (ops need Tensor and Function defined first)
