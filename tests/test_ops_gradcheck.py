@@ -142,6 +142,12 @@ CASES = {
         ("vector·batched", gl.matmul, [normal(4), normal(2, 4, 3)]),
         ("batched·vector", gl.matmul, [normal(2, 3, 4), normal(4)]),
     ],
+    "Linear": [
+        ("batch", gl.linear, [normal(5, 3), normal(3, 2), normal(2)]),
+        ("no bias", gl.linear, [normal(5, 3), normal(3, 2)]),
+        ("single row", gl.linear, [normal(3), normal(3, 4), normal(4)]),
+        ("batched rows", gl.linear, [normal(2, 5, 3), normal(3, 2), normal(2)]),
+    ],
     "Conv2d": [
         ("3x3, padding 1", lambda x, w: gl.conv2d(x, w, padding=1), [normal(2, 2, 5, 5), normal(3, 2, 3, 3)]),
         ("stride 2", lambda x, w: gl.conv2d(x, w, stride=2), [normal(1, 2, 6, 5), normal(2, 2, 2, 3)]),

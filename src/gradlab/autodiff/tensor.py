@@ -171,21 +171,12 @@ class Function:
     so values nobody needs are freed as soon as the user's code drops them.
     """
 
-    __slots__ = (
-        "grad",
-        "hooks",
-        "inputs",
-        "needs",
-        "parents",
-        "retained",
-        "saved",
-        "saved_grad",
-        "seq",
-        "site",
-        "stamp",
-        "xs",
-        "y",
-    )
+    # Set on every recorded op. Rarely used attributes live in __dict__ and default to the
+    # class-level values below, so recording an op does not pay for them.
+    __slots__ = ("__dict__", "grad", "inputs", "needs", "parents", "saved", "seq", "stamp", "xs", "y")
+    hooks = None  # functions called with dL/dy (Tensor.register_hook, retain_grad on a non-leaf)
+    site = None  # the user's line that recorded the op (only under detect_anomaly)
+    saved_grad = None  # dL/dy kept after backward(retain_graph=True), for to_dot
     save_inputs = True
     save_output = True
     registry: dict[str, type] = {}
@@ -197,49 +188,52 @@ class Function:
     @classmethod
     def apply(cls, *inputs: Tensor, **params) -> Tensor:
         """Run the op on Tensors and, if any input requires a gradient, record it on the tape."""
-        fn = cls.__new__(cls)
+        fn = _new(cls)
         fn.saved = None
         # Plain loops, not comprehensions: this is the hottest code of the engine, and in
         # CPython 3.11 each comprehension costs a function call.
         xs = []
-        parents = []
+        parents = []  # where each input's gradient goes: the node that made it, a leaf, or nowhere
         needs = []
         for t in inputs:
             xs.append(t.data)
-            # The input's gradient will flow to the node that made it, or into .grad of a leaf.
-            if t._node is not None:
-                parents.append(t._node)
-                needs.append(True)
-            elif t.requires_grad:
-                parents.append(t)
-                needs.append(True)
-            else:
-                parents.append(None)
-                needs.append(False)
+            parent = t._node
+            if parent is None and t.requires_grad:
+                parent = t
+            parents.append(parent)
+            needs.append(parent is not None)
         try:
             y = fn.forward(*xs, **params) if params else fn.forward(*xs)
         except ValueError as error:
             raise _shape_error(cls.__name__, xs, error) from None
         if y.__class__ is not np.ndarray:
             y = np.asarray(y)
+        out = _new(Tensor)
+        out.data = y
+        out.grad = None
         state = _state
         if state.anomaly:
             _check_finite(y, cls.__name__, "forward value")
-        if not (state.grad_enabled and True in needs):
-            return Tensor._make(y, None)
-        fn.parents = parents
-        fn.needs = needs
-        if cls.save_inputs:
-            fn.inputs, fn.xs = inputs, xs
+            fn.site = user_site()
+        if True in needs and state.grad_enabled:
+            fn.parents = parents
+            fn.needs = needs
+            if cls.save_inputs:
+                fn.inputs = inputs
+                fn.xs = xs
+            else:
+                fn.inputs = inputs if state.keep_values else None
+                fn.xs = [None] * len(xs)
+            fn.y = y if cls.save_output or state.keep_values else None
+            fn.grad = None
+            fn.stamp = state.clock
+            fn.seq = next(_sequence)
+            out.requires_grad = True
+            out._node = fn
         else:
-            fn.inputs = inputs if state.keep_values else None
-            fn.xs = [None] * len(xs)
-        fn.y = y if cls.save_output or state.keep_values else None
-        fn.grad = fn.hooks = fn.retained = None
-        fn.stamp = state.clock
-        fn.seq = next(_sequence)
-        fn.site = user_site() if state.anomaly else None
-        return Tensor._make(y, fn)
+            out.requires_grad = False
+            out._node = None
+        return out
 
     def forward(self, *xs, **params):
         raise NotImplementedError
@@ -253,6 +247,7 @@ class Function:
 
 
 _RELEASED = ("released",)
+_new = object.__new__
 
 
 def _shape_error(op_name, arrays, error):
@@ -279,10 +274,7 @@ def _accumulate_leaf(leaf: Tensor, g, fn: Function):
     if g.dtype != data.dtype and data.dtype.kind == "f":
         g = g.astype(data.dtype)
     if leaf._hooks is not None:
-        for hook in leaf._hooks:
-            result = hook(g)
-            if result is not None:
-                g = result
+        g = _run_hooks(leaf._hooks, g)
     if leaf.grad is not None:
         leaf.grad = leaf.grad + g
     elif g.base is not None and not g.flags.writeable:
@@ -311,7 +303,8 @@ def run_backward(root: Tensor, gradient, retain_graph: bool):
             fn = heappop(heap)[1]
             g = fn.grad
             fn.grad = None
-            if fn.xs is _RELEASED:
+            xs = fn.xs
+            if xs is _RELEASED:
                 raise RuntimeError(
                     f"backward through op {fn.name} a second time: its saved values were freed by the "
                     "first backward(). Call backward(retain_graph=True) the first time if you need to "
@@ -320,28 +313,20 @@ def run_backward(root: Tensor, gradient, retain_graph: bool):
             if fn.stamp != clock:
                 _check_not_mutated(fn)
             if fn.hooks is not None:
-                for hook in fn.hooks:
-                    result = hook(g)
-                    if result is not None:
-                        g = result
-            if fn.retained is not None:
-                kept = fn.retained()
-                if kept is not None:
-                    kept.grad = g
-            grads = fn.vjp(g, fn.y, *fn.xs)
+                g = _run_hooks(fn.hooks, g)
+            grads = fn.vjp(g, fn.y, *xs)
+            if anomaly:
+                _check_gradients(fn, grads)
             for parent, gp in zip(fn.parents, grads):
                 if parent is None or gp is None:
                     continue
-                if anomaly:
-                    _check_finite(gp, fn.name, "gradient (backward)", fn.site)
-                if isinstance(parent, Function):
-                    if parent.grad is None:
-                        parent.grad = gp
-                        heappush(heap, (-parent.seq, parent))
-                    else:
-                        parent.grad = parent.grad + gp
-                else:
+                if parent.__class__ is Tensor or isinstance(parent, Tensor):
                     _accumulate_leaf(parent, gp, fn)
+                elif parent.grad is None:
+                    parent.grad = gp
+                    heappush(heap, (-parent.seq, parent))
+                else:
+                    parent.grad = parent.grad + gp
             if retain_graph:
                 fn.saved_grad = g
             else:
@@ -350,6 +335,20 @@ def run_backward(root: Tensor, gradient, retain_graph: bool):
     finally:
         for _, waiting in heap:  # only after an error: leave no half-summed gradients behind
             waiting.grad = None
+
+
+def _run_hooks(hooks, g):
+    for hook in hooks:
+        result = hook(g)
+        if result is not None:
+            g = result
+    return g
+
+
+def _check_gradients(fn: Function, grads):
+    for gp in grads:
+        if gp is not None:
+            _check_finite(gp, fn.name, "gradient (backward)", fn.site)
 
 
 def _check_not_mutated(fn: Function):
@@ -378,8 +377,12 @@ class Tensor:
     `dtype=np.float32`). Leaves with `requires_grad=True` receive `.grad` after `backward()`.
     """
 
-    __slots__ = ("__weakref__", "_hooks", "_node", "_version", "data", "grad", "name", "requires_grad")
+    __slots__ = ("__dict__", "__weakref__", "_node", "data", "grad", "requires_grad")
     __array_ufunc__ = None  # NumPy defers to our reflected operators: ndarray * Tensor -> Tensor
+    # Rarely set, so kept out of the slots that every op's output must fill (see Function).
+    _version = 0  # the mutation clock's value at this Tensor's last in-place change
+    _hooks = None  # functions called with the gradient of a leaf
+    name = None  # a label for to_dot
 
     def __init__(self, data, requires_grad: bool = False, dtype=None, name: str | None = None):
         if isinstance(data, Tensor):
@@ -390,9 +393,8 @@ class Tensor:
         self.grad = None
         self.requires_grad = bool(requires_grad)
         self._node = None
-        self._version = 0
-        self._hooks = None
-        self.name = name
+        if name is not None:
+            self.name = name
 
     @classmethod
     def _make(cls, data: np.ndarray, node: Function | None) -> Tensor:
@@ -401,9 +403,6 @@ class Tensor:
         t.grad = None
         t.requires_grad = node is not None
         t._node = node
-        t._version = 0
-        t._hooks = None
-        t.name = None
         return t
 
     # --- plain facts -------------------------------------------------------------------------
@@ -519,14 +518,15 @@ class Tensor:
     def retain_grad(self):
         """Keep `.grad` on this intermediate (non-leaf) Tensor after backward."""
         if self._node is not None:
-            self._node.retained = weakref.ref(self)
+            keep = weakref.ref(self)
+            self.register_hook(lambda g: setattr(keep(), "grad", g) if keep() is not None else None)
 
     def zero_grad(self):
         self.grad = None
 
     # --- in-place changes (only where the tape cannot be hurt) ---------------------------------
     def _mark_changed(self):
-        if _state.grad_enabled and self.requires_grad:
+        if self.requires_grad and _state.grad_enabled:
             raise RuntimeError(
                 "in-place change of a Tensor that requires grad while recording: the tape would lose "
                 "the old value. Write x = x + y instead, or update parameters inside gl.no_grad()."
@@ -546,7 +546,7 @@ class Tensor:
 
     def _inplace(self, other, ufunc):
         self._mark_changed()
-        ufunc(self.data, other.data if isinstance(other, Tensor) else other, out=self.data, casting="same_kind")
+        ufunc(self.data, other.data if isinstance(other, Tensor) else other, out=self.data)
         return self
 
     def __iadd__(self, other):

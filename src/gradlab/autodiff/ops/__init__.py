@@ -30,7 +30,7 @@ from .elementwise import (
     tanh,
     where,
 )
-from .linalg import dot, matmul
+from .linalg import dot, linear, matmul
 from .nn import avg_pool2d, bce_with_logits, conv2d, cross_entropy, max_pool2d, mse
 from .reduction import log_softmax, logsumexp, max, mean, min, norm, softmax, sum, var
 from .shape import broadcast_to, concatenate, expand, getitem, pad, permute, reshape, stack, transpose
@@ -54,6 +54,7 @@ __all__ = [
     "gelu",
     "getitem",
     "leaky_relu",
+    "linear",
     "log",
     "log_softmax",
     "logsumexp",

@@ -9,12 +9,14 @@ from ..tensor import Tensor
 
 def tensor(value) -> Tensor:
     """`value` as a Tensor (a constant unless it already is one)."""
-    return value if isinstance(value, Tensor) else Tensor(value)
+    return value if value.__class__ is Tensor or isinstance(value, Tensor) else Tensor(value)
 
 
 def tensor_pair(a, b) -> tuple[Tensor, Tensor]:
     """Both operands as Tensors. A Python number takes the other operand's dtype, so that
     `x32 * 2.0` stays float32 (a float64 gradient sneaking into a float32 net costs 1.5x)."""
+    if a.__class__ is Tensor and b.__class__ is Tensor:  # the common case, checked first
+        return a, b
     if isinstance(a, Tensor):
         if not isinstance(b, Tensor):
             b = _constant_like(b, a)

@@ -233,19 +233,18 @@ def cross_entropy(logits, targets) -> Tensor:
 def bce_with_logits(logits, targets) -> Tensor:
     """Mean binary cross-entropy of targets in [0, 1] under probabilities σ(logits), computed stably."""
     logits, targets = tensor_pair(logits, targets)
-    _require(
-        logits.shape == targets.shape,
-        f"bce_with_logits: logits {logits.shape} and targets {targets.shape} must have the same shape",
-    )
+    if logits.shape != targets.shape:
+        _require(False, f"bce_with_logits: logits {logits.shape} and targets {targets.shape} must have the same shape")
     return BCEWithLogits.apply(logits, targets)
 
 
 def mse(prediction, target) -> Tensor:
     """Mean squared error mean((prediction - target)²)."""
     prediction, target = tensor_pair(prediction, target)
-    _require(
-        prediction.shape == target.shape,
-        f"mse: prediction {prediction.shape} and target {target.shape} must have the same shape "
-        "(a (N, 1) against (N,) mismatch would silently broadcast to (N, N)); reshape one of them",
-    )
+    if prediction.shape != target.shape:
+        _require(
+            False,
+            f"mse: prediction {prediction.shape} and target {target.shape} must have the same shape "
+            "(a (N, 1) against (N,) mismatch would silently broadcast to (N, N)); reshape one of them",
+        )
     return MSE.apply(prediction, target)
