@@ -213,3 +213,19 @@ def test_astype_gradient_comes_back_in_the_input_dtype():
     (y * y).sum().backward()
     assert y.dtype == np.float32 and x.grad.dtype == np.float64
     np.testing.assert_allclose(x.grad, 2 * x.data, rtol=1e-6)
+
+
+COMPOSITES = {
+    "gelu": (gl.gelu, [normal(3, 4)]),
+    "var": (lambda x: gl.var(x, axis=1), [normal(3, 4)]),
+    "var ddof=1": (lambda x: gl.var(x, ddof=1), [normal(5)]),
+    "dot": (gl.dot, [normal(4), normal(4)]),
+    "expand": (lambda x: gl.expand(x, (2, 3)), [normal(3)]),
+    "x / y ** 2 - sqrt(x)": (lambda x, y: x / y**2 - gl.sqrt(x), [positive(3), positive(3)]),
+}
+
+
+@pytest.mark.parametrize(("fn", "inputs"), [pytest.param(f, i, id=k) for k, (f, i) in COMPOSITES.items()])
+def test_gradcheck_composites(fn, inputs):
+    """Functions written with other ops get their derivative from those ops' rules."""
+    assert gl.gradcheck(fn, *inputs).ok

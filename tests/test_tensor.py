@@ -229,3 +229,11 @@ def test_tape_frees_intermediates_it_does_not_need():
     assert ref() is None
     y.sum().backward()
     np.testing.assert_array_equal(w.grad, np.full((3, 2), 4.0))
+
+
+def test_truth_value_and_numpy_conversion():
+    assert bool(gl.Tensor(1.0)) and not bool(gl.Tensor([0.0]))
+    with pytest.raises(ValueError, match="ambiguous"):
+        bool(gl.Tensor([1.0, 2.0]))
+    np.testing.assert_array_equal(np.asarray(gl.Tensor([1.0, 2.0])), [1.0, 2.0])
+    assert [float(v) for v in gl.Tensor([3.0, 4.0])] == [3.0, 4.0]

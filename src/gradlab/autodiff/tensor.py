@@ -321,6 +321,11 @@ def run_backward(root: Tensor, gradient, retain_graph: bool):
                 if parent is None or gp is None:
                     continue
                 if parent.__class__ is Tensor or isinstance(parent, Tensor):
+                    if parent.grad is None and parent._hooks is None and gp.__class__ is np.ndarray:
+                        data = parent.data
+                        if gp.shape == data.shape and gp.dtype == data.dtype and gp.base is None:
+                            parent.grad = gp  # the common case, without a function call
+                            continue
                     _accumulate_leaf(parent, gp, fn)
                 elif parent.grad is None:
                     parent.grad = gp
@@ -432,6 +437,13 @@ class Tensor:
 
     def __len__(self):
         return len(self.data)
+
+    def __bool__(self):
+        return bool(self.data)  # NumPy's rule: only for one element
+
+    def __array__(self, dtype=None, copy=None):
+        """np.asarray(t) gives the values (no gradient flows through NumPy functions)."""
+        return self.data if dtype is None else self.data.astype(dtype)
 
     def __repr__(self):
         body = np.array2string(self.data, precision=4, separator=", ", prefix="Tensor(")

@@ -145,7 +145,7 @@ class MSE(Function):
 
     def vjp(self, g, y, p, t):
         diff = self.saved
-        d = diff * (2 * g.item() / diff.size) if g.ndim == 0 else diff * (2 * g / diff.size)
+        d = diff * (2 * g.item() / diff.size)  # g is the gradient of a single number
         return (d if self.needs[0] else None, -d if self.needs[1] else None)
 
 
