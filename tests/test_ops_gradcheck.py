@@ -120,6 +120,10 @@ CASES = {
         ("boolean mask", lambda x: x[np.array([[True, False, True, True]] * 3)], [normal(3, 4)]),
         ("ellipsis", lambda x: x[..., 1], [normal(2, 3, 4)]),
     ],
+    "IndexAdd": [
+        ("repeated indices", lambda v: gl.scatter_add(v, np.array([0, 2, 0]), (4, 2)), [normal(3, 2)]),
+        ("slice", lambda v: gl.scatter_add(v, (slice(1, 3), 0), (4, 2)), [normal(2)]),
+    ],
     "Concatenate": [
         ("axis 0", lambda a, b: gl.concatenate([a, b], 0), [normal(2, 4), normal(3, 4)]),
         ("axis -1", lambda a, b: gl.concatenate([a, b], -1), [normal(2, 3), normal(2, 1)]),
@@ -142,6 +146,15 @@ CASES = {
         ("vector·batched", gl.matmul, [normal(4), normal(2, 4, 3)]),
         ("batched·vector", gl.matmul, [normal(2, 3, 4), normal(4)]),
     ],
+    "Tensordot": [
+        ("axes=1", lambda a, b: gl.tensordot(a, b, 1), [normal(2, 3), normal(3, 4)]),
+        (
+            "paired axes out of order",
+            lambda a, b: gl.tensordot(a, b, ([0, 2], [1, 0])),
+            [normal(2, 3, 4), normal(4, 2, 5)],
+        ),
+        ("full contraction", lambda a, b: gl.tensordot(a, b, 2), [normal(2, 3), normal(2, 3)]),
+    ],
     "Linear": [
         ("batch", gl.linear, [normal(5, 3), normal(3, 2), normal(2)]),
         ("no bias", gl.linear, [normal(5, 3), normal(3, 2)]),
@@ -156,6 +169,14 @@ CASES = {
             lambda x, w, b: gl.conv2d(x, w, b, stride=2, padding=1),
             [normal(2, 1, 5, 5), normal(2, 1, 3, 3), normal(2)],
         ),
+    ],
+    "Unfold": [
+        ("3x3 stride 1", lambda x: gl.unfold(x, (3, 3)), [normal(1, 2, 4, 5)]),
+        ("2x3 stride 2 padding 1", lambda x: gl.unfold(x, (2, 3), 2, 1), [normal(2, 1, 5, 5)]),
+    ],
+    "Fold": [
+        ("3x3 stride 1", lambda c: gl.fold(c, (1, 2, 4, 5)), [normal(1, 2, 2, 3, 3, 3)]),
+        ("2x2 stride 2 padding 1", lambda c: gl.fold(c, (1, 1, 4, 4), 2, 1), [normal(1, 1, 3, 3, 2, 2)]),
     ],
     "MaxPool2d": [
         ("2x2", lambda x: gl.max_pool2d(x, 2), [distinct(2, 2, 4, 4)]),

@@ -177,6 +177,7 @@ class Function:
     hooks = None  # functions called with dL/dy (Tensor.register_hook, retain_grad on a non-leaf)
     site = None  # the user's line that recorded the op (only under detect_anomaly)
     saved_grad = None  # dL/dy kept after backward(retain_graph=True), for to_dot
+    out = None  # the output Tensor, kept only in forward mode (see traced_output)
     save_inputs = True
     save_output = True
     registry: dict[str, type] = {}
@@ -245,6 +246,12 @@ class Function:
     def name(self) -> str:
         return type(self).__name__
 
+    def traced_output(self):
+        """The op's output as a Tensor on the tape, for rules that are themselves recorded."""
+        if self.out is not None:
+            return self.out  # kept in forward mode: it carries the tangents
+        return None if self.y is None else Tensor._make(self.y, self)
+
 
 _RELEASED = ("released",)
 _new = object.__new__
@@ -277,27 +284,37 @@ def _accumulate_leaf(leaf: Tensor, g, fn: Function):
         g = _run_hooks(leaf._hooks, g)
     if leaf.grad is not None:
         leaf.grad = leaf.grad + g
-    elif g.base is not None and not g.flags.writeable:
+    elif isinstance(g, np.ndarray) and g.base is not None and not g.flags.writeable:
         leaf.grad = g.copy()  # a broadcast view: give the user an array of their own
     else:
         leaf.grad = g
 
 
-def run_backward(root: Tensor, gradient, retain_graph: bool):
+def run_backward(root: Tensor, gradient, retain_graph: bool, create_graph: bool = False, targets=None):
     """The reverse sweep: dL/d(every recorded value) from dL/d(root) = `gradient`.
 
     Nodes are visited newest first. An op is always created after the ops that made its inputs,
     so by the time a node comes off the heap, every use of its output has already sent back its
     share of the gradient: the sum in `fn.grad` is complete.
+
+    create_graph: the rules run on Tensors, so the gradients are recorded and can be
+    differentiated again. targets: a `_Targets` (see `gradients`); then only the gradients of
+    those values are collected, leaves' .grad are left alone and unrelated branches skipped.
     """
     node = root._node
     if node is None:
-        _accumulate_leaf(root, gradient, Function())
+        if targets is not None:
+            targets.collect(root, gradient)
+        else:
+            _accumulate_leaf(root, gradient, Function())
         return
     node.grad = gradient
     heap = [(-node.seq, node)]
     anomaly = _state.anomaly
     clock = _state.clock
+    mode = _GradMode(True) if create_graph else None
+    if mode is not None:
+        mode.__enter__()
     try:
         while heap:
             fn = heappop(heap)[1]
@@ -314,19 +331,29 @@ def run_backward(root: Tensor, gradient, retain_graph: bool):
                 _check_not_mutated(fn)
             if fn.hooks is not None:
                 g = _run_hooks(fn.hooks, g)
-            grads = fn.vjp(g, fn.y, *xs)
+            if targets is not None and targets.collect(fn, g) and not targets.beyond(fn):
+                grads = ()
+            elif create_graph:
+                grads = fn.vjp(g, fn.traced_output(), *(fn.inputs or xs))
+            else:
+                grads = fn.vjp(g, fn.y, *xs)
             if anomaly:
                 _check_gradients(fn, grads)
             for parent, gp in zip(fn.parents, grads):
                 if parent is None or gp is None:
                     continue
                 if parent.__class__ is Tensor or isinstance(parent, Tensor):
+                    if targets is not None:
+                        targets.collect(parent, gp)
+                        continue
                     if parent.grad is None and parent._hooks is None and gp.__class__ is np.ndarray:
                         data = parent.data
                         if gp.shape == data.shape and gp.dtype == data.dtype and gp.base is None:
                             parent.grad = gp  # the common case, without a function call
                             continue
                     _accumulate_leaf(parent, gp, fn)
+                elif targets is not None and not targets.leads_on(parent):
+                    continue
                 elif parent.grad is None:
                     parent.grad = gp
                     heappush(heap, (-parent.seq, parent))
@@ -337,9 +364,75 @@ def run_backward(root: Tensor, gradient, retain_graph: bool):
             else:
                 fn.xs = _RELEASED
                 fn.y = fn.saved = fn.inputs = None
+                fn.__dict__.pop("out", None)
     finally:
+        if mode is not None:
+            mode.__exit__()
         for _, waiting in heap:  # only after an error: leave no half-summed gradients behind
             waiting.grad = None
+
+
+class _Targets:
+    """The values `gradients` asks about, and the recorded nodes that lie on a path to them.
+
+    `wanted` maps each asked-for value (a leaf Tensor, or the node that made a non-leaf) to its
+    position; `relevant` holds every node from which one of them can be reached. `outer` tells
+    whether the output also depends on recorded values from before `start` (an enclosing trace)
+    or on other leaves that require grad: then the gradient must itself be recorded.
+    """
+
+    def __init__(self, root: Tensor, inputs, start: int = -1):
+        self.wanted = {}
+        for i, t in enumerate(inputs):
+            self.wanted.setdefault(id(t._node if t._node is not None else t), []).append(i)
+        self.keep_alive = list(inputs)
+        self.found = [None] * len(inputs)
+        self.relevant = set()
+        self.outer = False
+        if root._node is not None:
+            self._mark(root._node, start)
+
+    def _mark(self, root: Function, start: int):
+        """Post-order walk: a node is relevant if it is wanted or one of its parents is."""
+        stack = [(root, False)]
+        seen = set()
+        while stack:
+            fn, expanded = stack.pop()
+            if expanded:
+                for p in fn.parents:
+                    if p is not None and (id(p) in self.wanted or id(p) in self.relevant):
+                        self.relevant.add(id(fn))
+                        break
+                if id(fn) in self.wanted:
+                    self.relevant.add(id(fn))
+                continue
+            if id(fn) in seen:
+                continue
+            seen.add(id(fn))
+            if fn.seq < start:
+                self.outer = True
+            stack.append((fn, True))
+            for p in fn.parents:
+                if isinstance(p, Function):
+                    if id(p) not in seen:
+                        stack.append((p, False))
+                elif p is not None and id(p) not in self.wanted:
+                    self.outer = True  # another leaf that requires grad
+
+    def leads_on(self, fn: Function) -> bool:
+        return id(fn) in self.relevant
+
+    def beyond(self, fn: Function) -> bool:
+        """Whether another asked-for value lies below this one (so the sweep must go on)."""
+        return any(id(p) in self.relevant or id(p) in self.wanted for p in fn.parents if p is not None)
+
+    def collect(self, value, g) -> bool:
+        slots = self.wanted.get(id(value))
+        if slots is None:
+            return False
+        for i in slots:
+            self.found[i] = g if self.found[i] is None else self.found[i] + g
+        return True
 
 
 def _run_hooks(hooks, g):

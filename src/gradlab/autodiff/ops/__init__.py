@@ -30,10 +30,21 @@ from .elementwise import (
     tanh,
     where,
 )
-from .linalg import dot, linear, matmul
-from .nn import avg_pool2d, bce_with_logits, conv2d, cross_entropy, max_pool2d, mse
+from .linalg import dot, linear, matmul, tensordot
+from .nn import avg_pool2d, bce_with_logits, conv2d, cross_entropy, fold, max_pool2d, mse, unfold
 from .reduction import log_softmax, logsumexp, max, mean, min, norm, softmax, sum, var
-from .shape import broadcast_to, concatenate, expand, getitem, pad, permute, reshape, stack, transpose
+from .shape import (
+    broadcast_to,
+    concatenate,
+    expand,
+    getitem,
+    pad,
+    permute,
+    reshape,
+    scatter_add,
+    stack,
+    transpose,
+)
 
 __all__ = [
     "abs",
@@ -51,6 +62,7 @@ __all__ = [
     "dot",
     "exp",
     "expand",
+    "fold",
     "gelu",
     "getitem",
     "leaky_relu",
@@ -74,6 +86,7 @@ __all__ = [
     "power",
     "relu",
     "reshape",
+    "scatter_add",
     "sigmoid",
     "sin",
     "softmax",
@@ -84,7 +97,9 @@ __all__ = [
     "sum",
     "tan",
     "tanh",
+    "tensordot",
     "transpose",
+    "unfold",
     "var",
     "where",
 ]

@@ -77,3 +77,20 @@ def _kept_shape(reduced_shape, axes, ndim):
     for a in axes:
         shape.insert(a, 1)
     return tuple(shape)
+
+
+def tangent_sum(shape, *tangents):
+    """The sum of the tangents that are present, spread to `shape` (None when there are none).
+
+    A forward-mode rule adds one contribution per input; an input of a smaller, broadcast
+    shape contributes its tangent copied out to the output's shape.
+    """
+    total = None
+    for t in tangents:
+        if t is not None:
+            total = t if total is None else total + t
+    if total is None:
+        return None
+    if total.shape != shape:
+        total = total.broadcast_to(shape) if isinstance(total, Tensor) else np.broadcast_to(total, shape)
+    return total

@@ -1,7 +1,11 @@
 """Element-wise ops: arithmetic, exponentials, trigonometry and activations.
 
-Each class states y = f(x) and its rule dL/dx = g * f'(x), where g = dL/dy.
-Binary ops broadcast; their rules sum the gradient back to each input's shape with `unbroadcast`.
+Each class states y = f(x) with its two derivative rules side by side:
+    vjp (reverse mode):  dL/dx = g · f'(x),  g = dL/dy
+    jvp (forward mode):  dy = f'(x) · dx,    dx = the tangent of x
+Rules use operators and the helpers in `_xp`, so they run on arrays (plain backward) and on
+Tensors (recorded, for higher derivatives). Binary ops broadcast; their reverse rules sum the
+gradient back to each input's shape with `unbroadcast`, their forward rules spread tangents out.
 """
 
 from __future__ import annotations
@@ -11,12 +15,13 @@ import math
 import numpy as np
 
 from ..tensor import Function, Tensor
-from ._common import tensor, tensor_pair, unbroadcast
+from . import _xp as xp
+from ._common import tangent_sum, tensor, tensor_pair, unbroadcast
 
 
 # --- arithmetic -------------------------------------------------------------------------------
 class Add(Function):
-    """y = a + b;  dL/da = g,  dL/db = g."""
+    """y = a + b;  dL/da = g,  dL/db = g;  dy = da + db."""
 
     __slots__ = ("shapes",)
     save_inputs = save_output = False
@@ -32,9 +37,12 @@ class Add(Function):
             unbroadcast(g, b_shape) if self.needs[1] else None,
         )
 
+    def jvp(self, dxs, y, a, b):
+        return tangent_sum(y.shape, *dxs)
+
 
 class Sub(Function):
-    """y = a - b;  dL/da = g,  dL/db = -g."""
+    """y = a - b;  dL/da = g,  dL/db = -g;  dy = da - db."""
 
     __slots__ = ("shapes",)
     save_inputs = save_output = False
@@ -50,9 +58,13 @@ class Sub(Function):
             unbroadcast(-g, b_shape) if self.needs[1] else None,
         )
 
+    def jvp(self, dxs, y, a, b):
+        da, db = dxs
+        return tangent_sum(y.shape, da, None if db is None else -db)
+
 
 class Mul(Function):
-    """y = a * b;  dL/da = g * b,  dL/db = g * a."""
+    """y = a * b;  dL/da = g * b,  dL/db = g * a;  dy = da * b + a * db."""
 
     save_output = False
 
@@ -65,9 +77,13 @@ class Mul(Function):
             unbroadcast(g * a, b.shape) if self.needs[1] else None,
         )
 
+    def jvp(self, dxs, y, a, b):
+        da, db = dxs
+        return tangent_sum(y.shape, None if da is None else da * b, None if db is None else a * db)
+
 
 class Div(Function):
-    """y = a / b;  dL/da = g / b,  dL/db = -g * a / b**2 = -g * y / b."""
+    """y = a / b;  dL/da = g / b,  dL/db = -g * a / b² = -g * y / b;  dy = (da - y * db) / b."""
 
     def forward(self, a, b):
         return a / b
@@ -78,9 +94,13 @@ class Div(Function):
             unbroadcast(-g * y / b, b.shape) if self.needs[1] else None,
         )
 
+    def jvp(self, dxs, y, a, b):
+        da, db = dxs
+        return tangent_sum(y.shape, None if da is None else da / b, None if db is None else -y * db / b)
+
 
 class Neg(Function):
-    """y = -x;  dL/dx = -g."""
+    """y = -x;  dL/dx = -g;  dy = -dx."""
 
     save_inputs = save_output = False
 
@@ -90,9 +110,12 @@ class Neg(Function):
     def vjp(self, g, y, x):
         return (-g,)
 
+    def jvp(self, dxs, y, x):
+        return -dxs[0]
+
 
 class Power(Function):
-    """y = a ** b;  dL/da = g * b * a**(b-1),  dL/db = g * y * ln(a).
+    """y = a ** b;  dL/da = g * b * a**(b-1),  dL/db = g * y * ln(a);  dy = b a**(b-1) da + y ln(a) db.
 
     ln(a) is taken as 0 where a <= 0: there a**b is only defined for integer b, and
     the derivative in b does not exist on the reals.
@@ -106,9 +129,20 @@ class Power(Function):
         if self.needs[0]:
             ga = unbroadcast(g * b * a ** (b - 1), a.shape)
         if self.needs[1]:
-            log_a = np.log(np.where(a > 0, a, 1))
-            gb = unbroadcast(g * y * log_a, b.shape)
+            gb = unbroadcast(g * y * _log_of_positive(a), b.shape)
         return ga, gb
+
+    def jvp(self, dxs, y, a, b):
+        da, db = dxs
+        return tangent_sum(
+            y.shape,
+            None if da is None else b * a ** (b - 1) * da,
+            None if db is None else y * _log_of_positive(a) * db,
+        )
+
+
+def _log_of_positive(a):
+    return xp.log(xp.where(a > 0, a, 1))
 
 
 class Maximum(Function):
@@ -122,6 +156,9 @@ class Maximum(Function):
     def vjp(self, g, y, a, b):
         return _split_by_winner(self.needs, g, a > b, a == b, a.shape, b.shape)
 
+    def jvp(self, dxs, y, a, b):
+        return _winner_tangent(dxs, a > b, a == b, y.shape)
+
 
 class Minimum(Function):
     """y = min(a, b) element-wise; the gradient goes to the smaller input, split evenly on ties."""
@@ -134,15 +171,27 @@ class Minimum(Function):
     def vjp(self, g, y, a, b):
         return _split_by_winner(self.needs, g, a < b, a == b, a.shape, b.shape)
 
+    def jvp(self, dxs, y, a, b):
+        return _winner_tangent(dxs, a < b, a == b, y.shape)
+
 
 def _split_by_winner(needs, g, a_wins, tie, a_shape, b_shape):
     half = 0.5 * g
     ga = gb = None
     if needs[0]:
-        ga = unbroadcast(np.where(a_wins, g, np.where(tie, half, 0)), a_shape)
+        ga = unbroadcast(xp.where(a_wins, g, xp.where(tie, half, 0)), a_shape)
     if needs[1]:
-        gb = unbroadcast(np.where(a_wins, 0, np.where(tie, half, g)), b_shape)
+        gb = unbroadcast(xp.where(a_wins, 0, xp.where(tie, half, g)), b_shape)
     return ga, gb
+
+
+def _winner_tangent(dxs, a_wins, tie, shape):
+    """Tangent of the winner: a's where a wins, b's where b wins, their mean on ties."""
+    da, db = dxs
+    da = 0 if da is None else da
+    db = 0 if db is None else db
+    out = xp.where(a_wins, da, xp.where(tie, 0.5 * (da + db), db))
+    return tangent_sum(shape, out)
 
 
 class Where(Function):
@@ -162,28 +211,35 @@ class Where(Function):
     def vjp(self, g, y, a, b):
         a_shape, b_shape = self.shapes
         return (
-            unbroadcast(np.where(self.cond, g, 0), a_shape) if self.needs[0] else None,
-            unbroadcast(np.where(self.cond, 0, g), b_shape) if self.needs[1] else None,
+            unbroadcast(xp.where(self.cond, g, 0), a_shape) if self.needs[0] else None,
+            unbroadcast(xp.where(self.cond, 0, g), b_shape) if self.needs[1] else None,
         )
+
+    def jvp(self, dxs, y, a, b):
+        da, db = dxs
+        return tangent_sum(y.shape, xp.where(self.cond, 0 if da is None else da, 0 if db is None else db))
 
 
 class AsType(Function):
-    """y = x converted to another float dtype;  dL/dx = g converted back."""
+    """y = x converted to another float dtype;  dL/dx = g converted back;  dy = dx converted."""
 
-    __slots__ = ("dtype_in",)
+    __slots__ = ("dtype_in", "dtype_out")
     save_inputs = save_output = False
 
     def forward(self, x, dtype):
-        self.dtype_in = x.dtype
+        self.dtype_in, self.dtype_out = x.dtype, dtype
         return x.astype(dtype)
 
     def vjp(self, g, y, x):
         return (g.astype(self.dtype_in),)
 
+    def jvp(self, dxs, y, x):
+        return dxs[0].astype(self.dtype_out)
+
 
 # --- exponentials and powers ------------------------------------------------------------------
 class Exp(Function):
-    """y = e^x;  dL/dx = g * e^x = g * y."""
+    """y = e^x;  dL/dx = g * e^x = g * y;  dy = y dx."""
 
     save_inputs = False
 
@@ -193,9 +249,12 @@ class Exp(Function):
     def vjp(self, g, y, x):
         return (g * y,)
 
+    def jvp(self, dxs, y, x):
+        return dxs[0] * y
+
 
 class Log(Function):
-    """y = ln x;  dL/dx = g / x."""
+    """y = ln x;  dL/dx = g / x;  dy = dx / x."""
 
     save_output = False
 
@@ -205,9 +264,12 @@ class Log(Function):
     def vjp(self, g, y, x):
         return (g / x,)
 
+    def jvp(self, dxs, y, x):
+        return dxs[0] / x
+
 
 class Sqrt(Function):
-    """y = sqrt(x);  dL/dx = g / (2 sqrt(x)) = g / (2y)."""
+    """y = sqrt(x);  dL/dx = g / (2 sqrt(x)) = g / (2y);  dy = dx / (2y)."""
 
     save_inputs = False
 
@@ -217,9 +279,12 @@ class Sqrt(Function):
     def vjp(self, g, y, x):
         return (g / (2 * y),)
 
+    def jvp(self, dxs, y, x):
+        return dxs[0] / (2 * y)
+
 
 class Abs(Function):
-    """y = |x|;  dL/dx = g * sign(x), with the sub-gradient |x|'(0) = 0."""
+    """y = |x|;  dL/dx = g * sign(x), with the sub-gradient |x|'(0) = 0;  dy = sign(x) dx."""
 
     save_output = False
 
@@ -227,12 +292,15 @@ class Abs(Function):
         return np.abs(x)
 
     def vjp(self, g, y, x):
-        return (g * np.sign(x),)
+        return (g * np.sign(xp.values(x)),)
+
+    def jvp(self, dxs, y, x):
+        return dxs[0] * np.sign(xp.values(x))
 
 
 # --- trigonometry -----------------------------------------------------------------------------
 class Sin(Function):
-    """y = sin x;  dL/dx = g * cos x."""
+    """y = sin x;  dL/dx = g * cos x;  dy = cos x dx."""
 
     save_output = False
 
@@ -240,11 +308,14 @@ class Sin(Function):
         return np.sin(x)
 
     def vjp(self, g, y, x):
-        return (g * np.cos(x),)
+        return (g * xp.cos(x),)
+
+    def jvp(self, dxs, y, x):
+        return dxs[0] * xp.cos(x)
 
 
 class Cos(Function):
-    """y = cos x;  dL/dx = -g * sin x."""
+    """y = cos x;  dL/dx = -g * sin x;  dy = -sin x dx."""
 
     save_output = False
 
@@ -252,11 +323,14 @@ class Cos(Function):
         return np.cos(x)
 
     def vjp(self, g, y, x):
-        return (-g * np.sin(x),)
+        return (-g * xp.sin(x),)
+
+    def jvp(self, dxs, y, x):
+        return -dxs[0] * xp.sin(x)
 
 
 class Tan(Function):
-    """y = tan x;  dL/dx = g / cos²x = g * (1 + y²)."""
+    """y = tan x;  dL/dx = g / cos²x = g * (1 + y²);  dy = (1 + y²) dx."""
 
     save_inputs = False
 
@@ -266,10 +340,13 @@ class Tan(Function):
     def vjp(self, g, y, x):
         return (g * (1 + y * y),)
 
+    def jvp(self, dxs, y, x):
+        return dxs[0] * (1 + y * y)
+
 
 # --- activations ------------------------------------------------------------------------------
 class Tanh(Function):
-    """y = tanh x;  dL/dx = g * (1 - y²)."""
+    """y = tanh x;  dL/dx = g * (1 - y²);  dy = (1 - y²) dx."""
 
     save_inputs = False
 
@@ -279,9 +356,12 @@ class Tanh(Function):
     def vjp(self, g, y, x):
         return (g * (1 - y * y),)
 
+    def jvp(self, dxs, y, x):
+        return dxs[0] * (1 - y * y)
+
 
 class Sigmoid(Function):
-    """y = σ(x) = 1 / (1 + e^-x);  dL/dx = g * y * (1 - y).
+    """y = σ(x) = 1 / (1 + e^-x);  dL/dx = g * y * (1 - y);  dy = y (1 - y) dx.
 
     Computed piecewise so that e^(-x) never overflows: for x < 0, σ(x) = e^x / (1 + e^x).
     """
@@ -289,16 +369,20 @@ class Sigmoid(Function):
     save_inputs = False
 
     def forward(self, x):
-        e = np.exp(-np.abs(x))
-        return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+        return xp.sigmoid(x)
 
     def vjp(self, g, y, x):
         return (g * y * (1 - y),)
 
+    def jvp(self, dxs, y, x):
+        return dxs[0] * y * (1 - y)
+
 
 class Relu(Function):
-    """y = max(x, 0);  dL/dx = g where x > 0, else 0 (relu'(0) = 0). Since y > 0 exactly where
-    x > 0, the rule reads the output, which the next layer keeps anyway."""
+    """y = max(x, 0);  dL/dx = g where x > 0, else 0 (relu'(0) = 0);  dy = dx where x > 0.
+
+    Since y > 0 exactly where x > 0, the rules read the output, which the next layer keeps anyway.
+    """
 
     save_inputs = False
 
@@ -308,9 +392,12 @@ class Relu(Function):
     def vjp(self, g, y, x):
         return (g * (y > 0),)
 
+    def jvp(self, dxs, y, x):
+        return dxs[0] * (y > 0)
+
 
 class LeakyRelu(Function):
-    """y = x for x > 0, slope * x otherwise;  dL/dx = g or slope * g."""
+    """y = x for x > 0, slope * x otherwise;  dL/dx = g or slope * g;  dy likewise."""
 
     __slots__ = ("slope",)
     save_output = False
@@ -320,11 +407,14 @@ class LeakyRelu(Function):
         return np.where(x > 0, x, slope * x)
 
     def vjp(self, g, y, x):
-        return (np.where(x > 0, g, self.slope * g),)
+        return (xp.where(x > 0, g, self.slope * g),)
+
+    def jvp(self, dxs, y, x):
+        return xp.where(x > 0, dxs[0], self.slope * dxs[0])
 
 
 class Softplus(Function):
-    """y = ln(1 + e^x), computed as max(x, 0) + ln(1 + e^-|x|);  dL/dx = g * σ(x)."""
+    """y = ln(1 + e^x), computed as max(x, 0) + ln(1 + e^-|x|);  dL/dx = g * σ(x);  dy = σ(x) dx."""
 
     save_output = False
 
@@ -332,7 +422,10 @@ class Softplus(Function):
         return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
 
     def vjp(self, g, y, x):
-        return (g * Sigmoid.forward(None, x),)
+        return (g * xp.sigmoid(x),)
+
+    def jvp(self, dxs, y, x):
+        return dxs[0] * xp.sigmoid(x)
 
 
 class Clip(Function):
@@ -345,13 +438,20 @@ class Clip(Function):
         self.low, self.high = low, high
         return np.clip(x, low, high)
 
-    def vjp(self, g, y, x):
+    def _inside(self, x):
+        x = xp.values(x)
         inside = np.ones(x.shape, dtype=bool)
         if self.low is not None:
             inside &= x >= self.low
         if self.high is not None:
             inside &= x <= self.high
-        return (np.where(inside, g, 0),)
+        return inside
+
+    def vjp(self, g, y, x):
+        return (xp.where(self._inside(x), g, 0),)
+
+    def jvp(self, dxs, y, x):
+        return xp.where(self._inside(x), dxs[0], 0)
 
 
 # --- the public functions ---------------------------------------------------------------------

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Function, ShapeError, Tensor, user_site
-from ._common import tensor_pair, unbroadcast
+from . import _xp as xp
+from ._common import tangent_sum, tensor_pair, unbroadcast
 
 
 class Matmul(Function):
@@ -36,13 +37,17 @@ class Matmul(Function):
             if need_a:
                 ga = unbroadcast(g[..., :, None] * b, a.shape)
             if need_b:
-                gb = unbroadcast((np.swapaxes(a, -1, -2) @ g[..., :, None])[..., 0], b.shape)
+                gb = unbroadcast((xp.swapaxes(a, -1, -2) @ g[..., :, None])[..., 0], b.shape)
         else:
             if need_a:
-                ga = unbroadcast(g @ np.swapaxes(b, -1, -2), a.shape)
+                ga = unbroadcast(g @ xp.swapaxes(b, -1, -2), a.shape)
             if need_b:
-                gb = unbroadcast(np.swapaxes(a, -1, -2) @ g, b.shape)
+                gb = unbroadcast(xp.swapaxes(a, -1, -2) @ g, b.shape)
         return ga, gb
+
+    def jvp(self, dxs, y, a, b):
+        da, db = dxs
+        return tangent_sum(y.shape, None if da is None else da @ b, None if db is None else a @ db)
 
 
 class Linear(Function):
@@ -74,6 +79,71 @@ class Linear(Function):
         if b is None:
             return gx, gw
         return gx, gw, (g2.sum(axis=0) if self.needs[2] else None)
+
+    def jvp(self, dxs, y, x, w, b=None):
+        dx, dw = dxs[0], dxs[1]
+        db = dxs[2] if len(dxs) > 2 else None
+        return tangent_sum(y.shape, None if dx is None else dx @ w, None if dw is None else x @ dw, db)
+
+
+class Tensordot(Function):
+    """y = Σ over paired axes of a[..] · b[..] (np.tensordot with axes = (a_axes, b_axes)).
+
+    Writing the free axes of a as i, of b as j and the summed ones as k:
+        y[i, j] = Σ_k a[i, k] b[k, j],   dL/da[i, k] = Σ_j g[i, j] b[k, j],
+        dL/db[k, j] = Σ_i a[i, k] g[i, j],   dy = tensordot(da, b) + tensordot(a, db).
+    """
+
+    __slots__ = ("a_free", "a_sum", "b_free", "b_sum")
+    save_output = False
+
+    def forward(self, a, b, axes):
+        a_sum, b_sum = [ax % a.ndim for ax in axes[0]], [ax % b.ndim for ax in axes[1]]
+        self.a_sum, self.b_sum = a_sum, b_sum
+        self.a_free = [ax for ax in range(a.ndim) if ax not in a_sum]
+        self.b_free = [ax for ax in range(b.ndim) if ax not in b_sum]
+        return np.tensordot(a, b, axes=(a_sum, b_sum))
+
+    def vjp(self, g, y, a, b):
+        n_a = len(self.a_free)
+        ga = gb = None
+        if self.needs[0]:
+            # contract g's b-part with b's free axes: left with a_free then b's summed axes (in b's order)
+            raw = _tensordot(g, b, (list(range(n_a, g.ndim)), self.b_free))
+            source = self.a_free + [self.a_sum[self.b_sum.index(k)] for k in sorted(self.b_sum)]
+            ga = raw.transpose(tuple(int(i) for i in np.argsort(source)))
+        if self.needs[1]:
+            raw = _tensordot(a, g, (self.a_free, list(range(n_a))))
+            source = [self.b_sum[self.a_sum.index(k)] for k in sorted(self.a_sum)] + self.b_free
+            gb = raw.transpose(tuple(int(i) for i in np.argsort(source)))
+        return ga, gb
+
+    def jvp(self, dxs, y, a, b):
+        da, db = dxs
+        axes = (self.a_sum, self.b_sum)
+        return tangent_sum(
+            y.shape, None if da is None else _tensordot(da, b, axes), None if db is None else _tensordot(a, db, axes)
+        )
+
+
+def _tensordot(a, b, axes):
+    if xp.is_traced(a, b):
+        a, b = tensor_pair(a, b)
+        return Tensordot.apply(a, b, axes=(list(axes[0]), list(axes[1])))
+    return np.tensordot(a, b, axes=axes)
+
+
+def tensordot(a, b, axes=2) -> Tensor:
+    """Sum of products over paired axes, as np.tensordot: `axes` is an int n (the last n axes of a
+    with the first n of b) or a pair of axis lists."""
+    a, b = tensor_pair(a, b)
+    if isinstance(axes, int):
+        axes = (list(range(a.ndim - axes, a.ndim)), list(range(axes)))
+    a_axes, b_axes = (
+        [axes[0]] if isinstance(axes[0], int) else list(axes[0]),
+        [axes[1]] if isinstance(axes[1], int) else list(axes[1]),
+    )
+    return Tensordot.apply(a, b, axes=(a_axes, b_axes))
 
 
 def linear(x, weight, bias=None) -> Tensor:

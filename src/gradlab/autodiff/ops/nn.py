@@ -6,8 +6,9 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from ..tensor import Function, ShapeError, Tensor, user_site
-from ._common import tensor, tensor_pair
-from .elementwise import Sigmoid
+from . import _xp as xp
+from ._common import tangent_sum, tensor, tensor_pair
+from .linalg import _tensordot
 
 
 def _windows(x, kh, kw, stride):
@@ -27,13 +28,85 @@ def _fold(cols, shape, stride):
     return out
 
 
+def _pad_hw(x, padding):
+    return np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding))) if padding else x
+
+
+def _crop_hw(x, padding):
+    return x[:, :, padding:-padding, padding:-padding] if padding else x
+
+
+class Unfold(Function):
+    """y[n, c, h, w, i, j] = x_pad[n, c, h·s + i, w·s + j]: the kh×kw patches of x (im2col).
+
+    dL/dx = fold(g): every patch's gradient added back where the patch came from;  dy = unfold(dx).
+    It appears when convolution or pooling gradients are themselves recorded.
+    """
+
+    __slots__ = ("kernel", "padding", "shape", "stride")
+    save_inputs = save_output = False
+
+    def forward(self, x, kernel, stride, padding):
+        self.kernel, self.stride, self.padding, self.shape = kernel, stride, padding, x.shape
+        return _windows(_pad_hw(x, padding), kernel[0], kernel[1], stride)
+
+    def vjp(self, g, y, x):
+        return (fold(g, self.shape, self.stride, self.padding),)
+
+    def jvp(self, dxs, y, x):
+        return unfold(dxs[0], self.kernel, self.stride, self.padding)
+
+
+class Fold(Function):
+    """y = the patches x (N, C, OH, OW, kh, kw) added back onto an image of `shape` (the adjoint of
+    unfold);  dL/dx = unfold(g);  dy = fold(dx)."""
+
+    __slots__ = ("kernel", "padding", "shape", "stride")
+    save_inputs = save_output = False
+
+    def forward(self, x, shape, stride, padding):
+        self.kernel, self.stride, self.padding, self.shape = x.shape[4:], stride, padding, shape
+        n, c, h, w = shape
+        return _crop_hw(_fold(x, (n, c, h + 2 * padding, w + 2 * padding), stride), padding)
+
+    def vjp(self, g, y, x):
+        return (unfold(g, self.kernel, self.stride, self.padding),)
+
+    def jvp(self, dxs, y, x):
+        return fold(dxs[0], self.shape, self.stride, self.padding)
+
+
+def unfold(x, kernel, stride: int = 1, padding: int = 0) -> Tensor:
+    """The kernel-sized patches of x (N, C, H, W) as (N, C, OH, OW, kh, kw) (im2col)."""
+    return Unfold.apply(tensor(x), kernel=tuple(kernel), stride=stride, padding=padding)
+
+
+def fold(patches, shape, stride: int = 1, padding: int = 0) -> Tensor:
+    """Patches (N, C, OH, OW, kh, kw) added back onto an image of `shape` (N, C, H, W): unfold's adjoint."""
+    return Fold.apply(tensor(patches), shape=tuple(shape), stride=stride, padding=padding)
+
+
+def _conv_patches(x, kernel, stride, padding):
+    if isinstance(x, Tensor):
+        return unfold(x, kernel, stride, padding)
+    return _windows(_pad_hw(x, padding), kernel[0], kernel[1], stride)
+
+
+def _fold_any(cols, shape, stride, padding):
+    if isinstance(cols, Tensor):
+        return fold(cols, shape, stride, padding)
+    n, c, h, w = shape
+    return _crop_hw(_fold(cols, (n, c, h + 2 * padding, w + 2 * padding), stride), padding)
+
+
 class Conv2d(Function):
     """y[n, f] = Σ_c x[n, c] ⋆ w[f, c] (cross-correlation, as in every deep-learning library).
 
     With the patches X[n, c, h, w, i, j] = x_pad[n, c, h·s + i, w·s + j] (im2col as a strided view):
         y[n, f, h, w] = Σ_{c,i,j} X[n, c, h, w, i, j] · w[f, c, i, j]
         dL/dw[f, c, i, j] = Σ_{n,h,w} g[n, f, h, w] · X[n, c, h, w, i, j]
-        dL/dX[n, c, h, w, i, j] = Σ_f g[n, f, h, w] · w[f, c, i, j], folded back onto x.
+        dL/dX[n, c, h, w, i, j] = Σ_f g[n, f, h, w] · w[f, c, i, j], folded back onto x
+        dy = conv(dx, w) + conv(x, dw)   (the convolution is linear in each input)
     """
 
     __slots__ = ("padding", "stride")
@@ -41,45 +114,61 @@ class Conv2d(Function):
 
     def forward(self, x, w, stride, padding):
         self.stride, self.padding = stride, padding
-        if padding:
-            x = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
-        patches = _windows(x, w.shape[2], w.shape[3], stride)
+        patches = _conv_patches(x, w.shape[2:], stride, padding)
         self.saved = patches
         return np.tensordot(patches, w, axes=([1, 4, 5], [1, 2, 3])).transpose(0, 3, 1, 2)
 
     def vjp(self, g, y, x, w):
+        traced = isinstance(g, Tensor)
         gx = gw = None
         if self.needs[1]:
-            gw = np.tensordot(g, self.saved, axes=([0, 2, 3], [0, 2, 3]))
+            patches = _conv_patches(x, w.shape[2:], self.stride, self.padding) if traced else self.saved
+            gw = _tensordot(g, patches, ([0, 2, 3], [0, 2, 3]))
         if self.needs[0]:
-            p = self.padding
-            cols = np.tensordot(g, w, axes=([1], [0])).transpose(0, 3, 1, 2, 4, 5)
-            n, c, h, wd = x.shape
-            gx = _fold(cols, (n, c, h + 2 * p, wd + 2 * p), self.stride)
-            if p:
-                gx = gx[:, :, p:-p, p:-p]
+            cols = _tensordot(g, w, ([1], [0])).transpose((0, 3, 1, 2, 4, 5))
+            gx = _fold_any(cols, x.shape, self.stride, self.padding)
         return gx, gw
+
+    def jvp(self, dxs, y, x, w):
+        dx, dw = dxs
+        return tangent_sum(
+            y.shape,
+            None if dx is None else Conv2d.apply(dx, w, stride=self.stride, padding=self.padding),
+            None if dw is None else Conv2d.apply(x, dw, stride=self.stride, padding=self.padding),
+        )
 
 
 class MaxPool2d(Function):
-    """y[n, c, h, w] = max of the k×k patch;  dL/dx = g at the patch maximum (split on ties)."""
+    """y[n, c, h, w] = max of the k×k patch;  dL/dx = g at the patch maximum (split on ties);
+    dy = dx at the patch maximum (averaged over ties)."""
 
-    __slots__ = ("stride",)
+    __slots__ = ("kernel", "stride")
 
     def forward(self, x, kernel, stride):
-        self.stride = stride
+        self.stride, self.kernel = stride, kernel
         patches = _windows(x, kernel, kernel, stride)
         self.saved = patches
         return patches.max(axis=(4, 5))
 
+    def _share(self, y, x):
+        """1/count at each patch's (tied) maxima, 0 elsewhere: (N, C, OH, OW, k, k), a plain array."""
+        patches = (
+            self.saved if self.saved is not None else _windows(xp.values(x), self.kernel, self.kernel, self.stride)
+        )
+        hit = patches == xp.values(y)[..., None, None]
+        return (hit / hit.sum(axis=(4, 5), keepdims=True)).astype(patches.dtype, copy=False)
+
     def vjp(self, g, y, x):
-        hit = self.saved == y[..., None, None]
-        share = g / hit.sum(axis=(4, 5))
-        return (_fold(np.where(hit, share[..., None, None], 0), x.shape, self.stride),)
+        return (_fold_any(g[..., None, None] * self._share(y, x), x.shape, self.stride, 0),)
+
+    def jvp(self, dxs, y, x):
+        k = (self.kernel, self.kernel)
+        return (unfold(dxs[0], k, self.stride) * self._share(y, x)).sum(axis=(4, 5))
 
 
 class AvgPool2d(Function):
-    """y[n, c, h, w] = mean of the k×k patch;  dL/dx = g / k² on every element of the patch."""
+    """y[n, c, h, w] = mean of the k×k patch;  dL/dx = g / k² on every element of the patch;
+    dy = avg_pool(dx)."""
 
     __slots__ = ("kernel", "shape", "stride")
     save_inputs = save_output = False
@@ -90,16 +179,20 @@ class AvgPool2d(Function):
 
     def vjp(self, g, y, x):
         k = self.kernel
-        share = np.broadcast_to((g / (k * k))[..., None, None], g.shape + (k, k))
-        return (_fold(share, self.shape, self.stride),)
+        share = xp.broadcast_to((g / (k * k))[..., None, None], (*g.shape, k, k))
+        return (_fold_any(share, self.shape, self.stride, 0),)
+
+    def jvp(self, dxs, y, x):
+        return AvgPool2d.apply(dxs[0], kernel=self.kernel, stride=self.stride)
 
 
 class CrossEntropy(Function):
     """L = mean_n [ -ln softmax(z_n)[t_n] ] = mean_n [ logsumexp(z_n) - z_n[t_n] ];
-    dL/dz_n = (softmax(z_n) - onehot(t_n)) / N.  Computed from logits, so it never takes ln 0."""
+    dL/dz_n = (softmax(z_n) - onehot(t_n)) / N;  dL = Σ_n (softmax(z_n) - onehot(t_n)) · dz_n / N.
+    Computed from logits, so it never takes ln 0."""
 
     __slots__ = ("targets",)
-    save_inputs = save_output = False
+    save_output = False
 
     def forward(self, z, targets):
         self.targets = targets
@@ -108,16 +201,27 @@ class CrossEntropy(Function):
         self.saved = log_probs
         return -log_probs[np.arange(len(z)), targets].mean()
 
+    def _residual(self, z):
+        """softmax(z) - onehot(targets), recorded when z is a Tensor."""
+        onehot = np.zeros(z.shape, dtype=z.dtype)
+        onehot[np.arange(len(self.targets)), self.targets] = 1
+        return z.softmax(axis=1) - onehot
+
     def vjp(self, g, y, z):
         n = len(self.targets)
+        if isinstance(z, Tensor):
+            return (self._residual(z) * (g / n),)
         dz = np.exp(self.saved)
         dz[np.arange(n), self.targets] -= 1
         return (dz * (g / n),)
 
+    def jvp(self, dxs, y, z):
+        return (self._residual(z) * dxs[0]).sum() / len(self.targets)
+
 
 class BCEWithLogits(Function):
     """L = mean[ max(z, 0) - z·t + ln(1 + e^-|z|) ] = mean[ -t ln σ(z) - (1-t) ln(1-σ(z)) ];
-    dL/dz = (σ(z) - t) / n,  dL/dt = -z / n."""
+    dL/dz = (σ(z) - t) / n,  dL/dt = -z / n;  dL = mean[(σ(z) - t) dz - z dt]."""
 
     save_output = False
 
@@ -127,15 +231,24 @@ class BCEWithLogits(Function):
     def vjp(self, g, y, z, t):
         scale = g / z.size
         return (
-            (Sigmoid.forward(None, z) - t) * scale if self.needs[0] else None,
+            (xp.sigmoid(z) - t) * scale if self.needs[0] else None,
             -z * scale if self.needs[1] else None,
         )
 
+    def jvp(self, dxs, y, z, t):
+        dz, dt = dxs
+        parts = []
+        if dz is not None:
+            parts.append(((xp.sigmoid(z) - t) * dz).sum())
+        if dt is not None:
+            parts.append((-z * dt).sum())
+        return tangent_sum((), *parts) / z.size
+
 
 class MSE(Function):
-    """L = mean (p - t)²;  dL/dp = 2 (p - t) / n,  dL/dt = -2 (p - t) / n."""
+    """L = mean (p - t)²;  dL/dp = 2 (p - t) / n,  dL/dt = -2 (p - t) / n;  dL = mean 2 (p - t)(dp - dt)."""
 
-    save_inputs = save_output = False
+    save_output = False
 
     def forward(self, p, t):
         diff = p - t
@@ -144,9 +257,14 @@ class MSE(Function):
         return flat.dot(flat) / flat.size
 
     def vjp(self, g, y, p, t):
-        diff = self.saved
-        d = diff * (2 * g.item() / diff.size)  # g is the gradient of a single number
+        diff = (p - t) if isinstance(p, Tensor) or isinstance(t, Tensor) else self.saved
+        d = diff * (g * (2 / diff.size))
         return (d if self.needs[0] else None, -d if self.needs[1] else None)
+
+    def jvp(self, dxs, y, p, t):
+        dp, dt = dxs
+        change = tangent_sum(p.shape, dp, None if dt is None else -dt)
+        return (2 * (p - t) * change).sum() / p.size
 
 
 def _require(condition, message):

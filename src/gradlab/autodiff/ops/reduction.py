@@ -8,48 +8,53 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Function, Tensor
+from . import _xp as xp
 from ._common import keep_reduced_dims, normalize_axes, tensor
 
 
 def _spread(g, shape, kept_shape):
-    """g copied back over the reduced axes: an array of `shape` (kept_shape has 1s where they were)."""
-    out = np.empty(shape, dtype=g.dtype)
-    out[...] = g if kept_shape is None else g.reshape(kept_shape)
-    return out
+    """g copied back over the reduced axes, to `shape` (kept_shape has 1s where they were)."""
+    return xp.broadcast_to(g if kept_shape is None else g.reshape(kept_shape), shape)
 
 
 class Sum(Function):
-    """y = Σ x over `axis`;  dL/dx_i = g (copied back over the summed axes)."""
+    """y = Σ x over `axis`;  dL/dx_i = g (copied back over the summed axes);  dy = Σ dx."""
 
-    __slots__ = ("kept_shape", "shape")
+    __slots__ = ("axis", "keepdims", "kept_shape", "shape")
     save_inputs = save_output = False
 
     def forward(self, x, axis, keepdims):
         y = x.sum(axis=axis, keepdims=True)
-        self.shape = x.shape
+        self.axis, self.keepdims, self.shape = axis, keepdims, x.shape
         self.kept_shape = None if keepdims or axis is None else y.shape
         return y if keepdims else y.reshape(_reduced_shape(x.shape, y.shape, axis))
 
     def vjp(self, g, y, x):
         return (_spread(g, self.shape, self.kept_shape),)
 
+    def jvp(self, dxs, y, x):
+        return dxs[0].sum(axis=self.axis, keepdims=self.keepdims)
+
 
 class Mean(Function):
-    """y = (1/n) Σ x over `axis`;  dL/dx_i = g / n."""
+    """y = (1/n) Σ x over `axis`;  dL/dx_i = g / n;  dy = (1/n) Σ dx."""
 
-    __slots__ = ("count", "kept_shape", "shape")
+    __slots__ = ("axis", "count", "keepdims", "kept_shape", "shape")
     save_inputs = save_output = False
 
     def forward(self, x, axis, keepdims):
         y = x.sum(axis=axis, keepdims=True)
         self.count = x.size // y.size if y.size else 1
-        self.shape = x.shape
+        self.axis, self.keepdims, self.shape = axis, keepdims, x.shape
         self.kept_shape = None if keepdims or axis is None else y.shape
         y = y / self.count
         return y if keepdims else y.reshape(_reduced_shape(x.shape, y.shape, axis))
 
     def vjp(self, g, y, x):
         return (_spread(g / self.count, self.shape, self.kept_shape),)
+
+    def jvp(self, dxs, y, x):
+        return dxs[0].sum(axis=self.axis, keepdims=self.keepdims) / self.count
 
 
 def _reduced_shape(shape, kept_shape, axis):
@@ -61,7 +66,8 @@ def _reduced_shape(shape, kept_shape, axis):
 
 
 class Max(Function):
-    """y = max x over `axis`;  dL/dx_i = g at the maximum, shared evenly between tied maxima."""
+    """y = max x over `axis`;  dL/dx_i = g at the maximum, shared evenly between tied maxima;
+    dy = the mean of dx over the tied maxima."""
 
     __slots__ = ("axis", "keepdims")
 
@@ -72,9 +78,13 @@ class Max(Function):
     def vjp(self, g, y, x):
         return (_to_extremes(g, y, x, self.axis, self.keepdims),)
 
+    def jvp(self, dxs, y, x):
+        return _extreme_tangent(dxs[0], y, x, self.axis, self.keepdims)
+
 
 class Min(Function):
-    """y = min x over `axis`;  dL/dx_i = g at the minimum, shared evenly between tied minima."""
+    """y = min x over `axis`;  dL/dx_i = g at the minimum, shared evenly between tied minima;
+    dy = the mean of dx over the tied minima."""
 
     __slots__ = ("axis", "keepdims")
 
@@ -85,18 +95,28 @@ class Min(Function):
     def vjp(self, g, y, x):
         return (_to_extremes(g, y, x, self.axis, self.keepdims),)
 
+    def jvp(self, dxs, y, x):
+        return _extreme_tangent(dxs[0], y, x, self.axis, self.keepdims)
+
+
+def _share_of_extremes(y, x, axis, keepdims):
+    """1/count at the (tied) extreme elements along `axis`, 0 elsewhere: a plain array."""
+    values = xp.values(x)
+    hit = values == keep_reduced_dims(xp.values(y), axis, x.ndim, keepdims)
+    return (hit / hit.sum(axis=axis, keepdims=True)).astype(values.dtype, copy=False)
+
 
 def _to_extremes(g, y, x, axis, keepdims):
-    y = keep_reduced_dims(y, axis, x.ndim, keepdims)
-    g = keep_reduced_dims(g, axis, x.ndim, keepdims)
-    hit = x == y
-    count = hit.sum(axis=axis, keepdims=True)
-    return np.where(hit, g / count, 0)
+    return keep_reduced_dims(g, axis, x.ndim, keepdims) * _share_of_extremes(y, x, axis, keepdims)
+
+
+def _extreme_tangent(dx, y, x, axis, keepdims):
+    return (dx * _share_of_extremes(y, x, axis, keepdims)).sum(axis=axis, keepdims=keepdims)
 
 
 class LogSumExp(Function):
     """y = ln Σ e^x over `axis`, computed as m + ln Σ e^(x - m) with m = max x (no overflow);
-    dL/dx_i = g · e^(x_i - y) = g · softmax(x)_i."""
+    dL/dx_i = g · e^(x_i - y) = g · softmax(x)_i;  dy = Σ softmax(x) dx."""
 
     __slots__ = ("axis", "keepdims")
 
@@ -107,14 +127,19 @@ class LogSumExp(Function):
         y = m + np.log(np.exp(x - m).sum(axis=axis, keepdims=True))
         return y if keepdims else y.squeeze(axis=axis)
 
+    def _softmax(self, y, x):
+        return xp.exp(x - keep_reduced_dims(y, self.axis, x.ndim, self.keepdims))
+
     def vjp(self, g, y, x):
-        y = keep_reduced_dims(y, self.axis, x.ndim, self.keepdims)
-        g = keep_reduced_dims(g, self.axis, x.ndim, self.keepdims)
-        return (g * np.exp(x - y),)
+        return (keep_reduced_dims(g, self.axis, x.ndim, self.keepdims) * self._softmax(y, x),)
+
+    def jvp(self, dxs, y, x):
+        return (dxs[0] * self._softmax(y, x)).sum(axis=self.axis, keepdims=self.keepdims)
 
 
 class Softmax(Function):
-    """y_i = e^(x_i) / Σ_j e^(x_j) along `axis`;  dL/dx = y · (g - Σ_j g_j y_j)."""
+    """y_i = e^(x_i) / Σ_j e^(x_j) along `axis`;  dL/dx = y · (g - Σ_j g_j y_j);
+    dy = y · (dx - Σ_j y_j dx_j)."""
 
     __slots__ = ("axis",)
     save_inputs = False
@@ -127,9 +152,14 @@ class Softmax(Function):
     def vjp(self, g, y, x):
         return (y * (g - (g * y).sum(axis=self.axis, keepdims=True)),)
 
+    def jvp(self, dxs, y, x):
+        dx = dxs[0]
+        return y * (dx - (dx * y).sum(axis=self.axis, keepdims=True))
+
 
 class LogSoftmax(Function):
-    """y_i = x_i - ln Σ_j e^(x_j) along `axis`;  dL/dx = g - softmax(x) · Σ_j g_j."""
+    """y_i = x_i - ln Σ_j e^(x_j) along `axis`;  dL/dx = g - softmax(x) · Σ_j g_j;
+    dy = dx - Σ_j softmax(x)_j dx_j."""
 
     __slots__ = ("axis",)
     save_inputs = False
@@ -140,14 +170,17 @@ class LogSoftmax(Function):
         return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
     def vjp(self, g, y, x):
-        return (g - np.exp(y) * g.sum(axis=self.axis, keepdims=True),)
+        return (g - xp.exp(y) * g.sum(axis=self.axis, keepdims=True),)
+
+    def jvp(self, dxs, y, x):
+        dx = dxs[0]
+        return dx - (xp.exp(y) * dx).sum(axis=self.axis, keepdims=True)
 
 
 class Norm(Function):
-    """y = ||x||₂ = sqrt(Σ x²) over `axis`;  dL/dx = g · x / y, taken as 0 where y = 0.
-
-    At x = 0 the norm has no derivative; 0 is a valid sub-gradient and keeps training finite.
-    """
+    """y = ||x||₂ = sqrt(Σ x²) over `axis`;  dL/dx = g · x / y;  dy = Σ x dx / y; both taken as 0
+    where y = 0. At x = 0 the norm has no derivative; 0 is a valid sub-gradient and keeps training
+    finite."""
 
     __slots__ = ("axis", "keepdims")
 
@@ -158,8 +191,13 @@ class Norm(Function):
     def vjp(self, g, y, x):
         y = keep_reduced_dims(y, self.axis, x.ndim, self.keepdims)
         g = keep_reduced_dims(g, self.axis, x.ndim, self.keepdims)
-        safe = np.where(y > 0, y, 1)
-        return (np.where(y > 0, g * x / safe, 0),)
+        positive = y > 0
+        return (xp.where(positive, g * x / xp.where(positive, y, 1), 0),)
+
+    def jvp(self, dxs, y, x):
+        positive = y > 0
+        along = (x * dxs[0]).sum(axis=self.axis, keepdims=self.keepdims)
+        return xp.where(positive, along / xp.where(positive, y, 1), 0)
 
 
 def _checked_axis(x: Tensor, axis):

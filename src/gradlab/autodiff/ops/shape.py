@@ -10,21 +10,26 @@ from ._common import tensor, unbroadcast
 
 
 class Reshape(Function):
-    """y = x with a new shape;  dL/dx = g reshaped back."""
+    """y = x with a new shape;  dL/dx = g reshaped back;  dy = dx reshaped."""
 
-    __slots__ = ("shape",)
+    __slots__ = ("shape", "shape_out")
     save_inputs = save_output = False
 
     def forward(self, x, shape):
         self.shape = x.shape
-        return x.reshape(shape)
+        y = x.reshape(shape)
+        self.shape_out = y.shape
+        return y
 
     def vjp(self, g, y, x):
         return (g.reshape(self.shape),)
 
+    def jvp(self, dxs, y, x):
+        return dxs[0].reshape(self.shape_out)
+
 
 class Transpose(Function):
-    """y = x with its axes permuted;  dL/dx = g with the inverse permutation."""
+    """y = x with its axes permuted;  dL/dx = g with the inverse permutation;  dy = dx permuted."""
 
     __slots__ = ("axes",)
     save_inputs = save_output = False
@@ -34,25 +39,35 @@ class Transpose(Function):
         return x.transpose(self.axes)
 
     def vjp(self, g, y, x):
-        return (g.transpose(tuple(np.argsort(self.axes))),)
+        return (g.transpose(tuple(int(i) for i in np.argsort(self.axes))),)
+
+    def jvp(self, dxs, y, x):
+        return dxs[0].transpose(self.axes)
 
 
 class BroadcastTo(Function):
-    """y = x copied along new or length-1 axes;  dL/dx = g summed over the copies."""
+    """y = x copied along new or length-1 axes;  dL/dx = g summed over the copies;  dy = dx copied."""
 
-    __slots__ = ("shape",)
+    __slots__ = ("shape", "shape_out")
     save_inputs = save_output = False
 
     def forward(self, x, shape):
-        self.shape = x.shape
+        self.shape, self.shape_out = x.shape, shape
         return np.broadcast_to(x, shape)
 
     def vjp(self, g, y, x):
         return (unbroadcast(g, self.shape),)
 
+    def jvp(self, dxs, y, x):
+        return (
+            dxs[0].broadcast_to(self.shape_out)
+            if isinstance(dxs[0], Tensor)
+            else np.broadcast_to(dxs[0], self.shape_out)
+        )
+
 
 class GetItem(Function):
-    """y = x[index];  dL/dx = zeros with g added at the selected places.
+    """y = x[index];  dL/dx = zeros with g added at the selected places;  dy = dx[index].
 
     With integer-array indices an element can be picked twice; its gradient is then the sum of
     both picks (np.add.at), not the last one written.
@@ -67,12 +82,40 @@ class GetItem(Function):
         return x[index]
 
     def vjp(self, g, y, x):
-        out = np.zeros(self.shape, dtype=g.dtype)
-        if self.advanced:
-            np.add.at(out, self.index, g)
-        else:
-            out[self.index] = g
-        return (out,)
+        if isinstance(g, Tensor):
+            return (IndexAdd.apply(g, index=self.index, shape=self.shape),)
+        return (_index_add(g, self.index, self.shape, self.advanced),)
+
+    def jvp(self, dxs, y, x):
+        return dxs[0][self.index]
+
+
+def _index_add(g, index, shape, advanced):
+    out = np.zeros(shape, dtype=g.dtype)
+    if advanced:
+        np.add.at(out, index, g)
+    else:
+        out[index] = g
+    return out
+
+
+class IndexAdd(Function):
+    """y = zeros(shape) with x added at `index` (the adjoint of indexing);  dL/dx = g[index];
+    dy = the same scatter of dx. It appears when the gradient of an indexing op is recorded."""
+
+    __slots__ = ("advanced", "index", "shape")
+    save_inputs = save_output = False
+
+    def forward(self, x, index, shape):
+        self.index, self.shape = index, shape
+        self.advanced = _has_integer_array(index)
+        return _index_add(x, index, shape, self.advanced)
+
+    def vjp(self, g, y, x):
+        return (g[self.index],)
+
+    def jvp(self, dxs, y, x):
+        return IndexAdd.apply(dxs[0], index=self.index, shape=self.shape)
 
 
 def _has_integer_array(index) -> bool:
@@ -83,49 +126,73 @@ def _has_integer_array(index) -> bool:
     return False
 
 
-class Concatenate(Function):
-    """y = [x_0, x_1, ...] joined along `axis`;  dL/dx_k = the slice of g that came from x_k."""
+def _take(g, axis: int, position):
+    """g[..., position, ...] with `position` (an int or a slice) on `axis`: works on arrays and Tensors."""
+    axis = axis % g.ndim
+    return g[(slice(None),) * axis + (position,)]
 
-    __slots__ = ("axis", "bounds")
+
+class Concatenate(Function):
+    """y = [x_0, x_1, ...] joined along `axis`;  dL/dx_k = the slice of g that came from x_k;
+    dy = the tangents joined the same way."""
+
+    __slots__ = ("axis", "bounds", "shapes")
     save_inputs = save_output = False
 
     def forward(self, *xs, axis):
         self.axis = axis
-        self.bounds = np.cumsum([x.shape[axis] for x in xs])[:-1]
+        self.shapes = [x.shape for x in xs]
+        self.bounds = np.concatenate([[0], np.cumsum([x.shape[axis] for x in xs])]).tolist()
         return np.concatenate(xs, axis=axis)
 
     def vjp(self, g, y, *xs):
-        bounds = self.bounds
-        pieces = np.split(g, bounds, axis=self.axis)
-        return tuple(p if need else None for p, need in zip(pieces, self.needs))
+        b = self.bounds
+        return tuple(_take(g, self.axis, slice(b[k], b[k + 1])) if need else None for k, need in enumerate(self.needs))
+
+    def jvp(self, dxs, y, *xs):
+        return concatenate(_zeros_for_missing(dxs, self.shapes, y), axis=self.axis)
 
 
 class Stack(Function):
-    """y = the x_k stacked along a new `axis`;  dL/dx_k = g taken at position k of that axis."""
+    """y = the x_k stacked along a new `axis`;  dL/dx_k = g taken at position k of that axis;
+    dy = the tangents stacked."""
 
-    __slots__ = ("axis",)
+    __slots__ = ("axis", "shapes")
     save_inputs = save_output = False
 
     def forward(self, *xs, axis):
         self.axis = axis
+        self.shapes = [x.shape for x in xs]
         return np.stack(xs, axis=axis)
 
     def vjp(self, g, y, *xs):
-        return tuple(np.take(g, k, axis=self.axis) if need else None for k, need in enumerate(self.needs))
+        axis = self.axis % g.ndim
+        return tuple(_take(g, axis, k) if need else None for k, need in enumerate(self.needs))
+
+    def jvp(self, dxs, y, *xs):
+        return stack(_zeros_for_missing(dxs, self.shapes, y), axis=self.axis)
+
+
+def _zeros_for_missing(tangents, shapes, y):
+    return [Tensor(np.zeros(s, dtype=y.dtype)) if t is None else t for t, s in zip(tangents, shapes)]
 
 
 class Pad(Function):
-    """y = x surrounded by a constant;  dL/dx = g with the padding cut off."""
+    """y = x surrounded by a constant;  dL/dx = g with the padding cut off;  dy = dx padded with 0."""
 
-    __slots__ = ("inner",)
+    __slots__ = ("inner", "pad_width")
     save_inputs = save_output = False
 
     def forward(self, x, pad_width, value):
+        self.pad_width = pad_width
         self.inner = tuple(slice(before, before + n) for (before, _), n in zip(pad_width, x.shape))
         return np.pad(x, pad_width, mode="constant", constant_values=value)
 
     def vjp(self, g, y, x):
         return (g[self.inner],)
+
+    def jvp(self, dxs, y, x):
+        return pad(dxs[0], self.pad_width, 0.0)
 
 
 def reshape(x, shape) -> Tensor:
@@ -190,3 +257,8 @@ def pad(x, pad_width, value: float = 0.0) -> Tensor:
     if len(pad_width) != x.ndim:
         raise ValueError(f"pad: pad_width has {len(pad_width)} entries but x has {x.ndim} axes")
     return Pad.apply(x, pad_width=pad_width, value=value)
+
+
+def scatter_add(values, index, shape) -> Tensor:
+    """zeros(shape) with `values` added at `index` (repeated indices add up): the adjoint of x[index]."""
+    return IndexAdd.apply(tensor(values), index=_plain_index(index), shape=tuple(shape))
