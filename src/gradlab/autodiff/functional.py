@@ -1,17 +1,30 @@
-"""The functional layer: `grad` and `value_and_grad`, JAX-style transforms over the tape.
+"""The functional layer, JAX-style: transforms that turn a function into its derivative.
 
-grad(f)(x) = ∂f/∂x, evaluated at x. Each transform wraps its inputs as fresh leaf Tensors, runs f
-(recording the tape), calls backward() once and hands back gradients of the same kind as the inputs:
-floats for floats, NumPy arrays for arrays, Tensors for Tensors.
+    grad(f)(x)                 ∂f/∂x for f with a single-number output
+    value_and_grad(f)(x)       (f(x), ∂f/∂x) from one forward and one backward pass
+    vjp(f, x) -> (y, vjp_fn)   vjp_fn(u) = uᵀ J, the reverse mode in its general form
+    jvp(f, (x,), (v,))         (f(x), J v), the forward mode: tangents pushed through each op
+    elementwise_grad(f)(x)     ∂/∂x Σ f(x): the derivative of an element-wise f at every point
+
+Each transform wraps its inputs as fresh variables (Tensors), runs f, and sweeps once. Inputs
+and outputs may be pytrees (tuples, lists, dicts of arrays). Results come back in the kind of
+the inputs: NumPy arrays (or floats) for arrays and numbers, Tensors for Tensors. Transforms
+nest: grad(grad(f)) records its inner sweep so the outer one can differentiate it, and
+jvp(grad(f)) pushes tangents through the backward pass (forward-over-reverse).
 """
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
-from .tensor import Tensor, enable_grad
+from . import pytree
+from .tensor import Tensor, _state, enable_grad, gradients, next_sequence
 
-__all__ = ["grad", "value_and_grad"]
+__all__ = ["elementwise_grad", "grad", "jvp", "stop_gradient", "value_and_grad", "vjp"]
+
+_levels = itertools.count(1)  # forward-mode levels: an inner jvp always gets a larger number
 
 
 def _argnum_tuple(argnums, count: int) -> tuple[int, ...]:
@@ -22,13 +35,87 @@ def _argnum_tuple(argnums, count: int) -> tuple[int, ...]:
     return tuple(n % count for n in nums)
 
 
-def _like(original, array: np.ndarray):
-    """`array` returned in the kind of `original`: Tensor, NumPy array or Python number."""
-    if isinstance(original, Tensor):
-        return Tensor._make(array, None)
-    if isinstance(original, np.ndarray) or np.ndim(original) > 0:
-        return array
-    return array.item()
+def _variable(value) -> Tensor:
+    """A fresh variable holding `value` that gradients can be asked for.
+
+    A Tensor that an enclosing transform is already tracing gets a new op on top (an identity
+    reshape), so the variable stays connected to the outer trace but is a value of its own:
+    derivatives of the inner function are taken with respect to it alone.
+    """
+    if isinstance(value, Tensor):
+        if value.requires_grad:
+            from .ops.shape import Reshape
+
+            return Reshape.apply(value, shape=value.shape)
+        leaf = Tensor(value.data, requires_grad=True)
+        if value.tangents:
+            leaf.tangents = dict(value.tangents)
+        return leaf
+    _check_numeric(value)
+    return Tensor(value, requires_grad=True)
+
+
+def _check_numeric(value):
+    array = np.asarray(value)
+    if array.dtype.kind not in "biufc":
+        raise TypeError(
+            f"cannot differentiate with respect to a {type(value).__name__}: pass numbers, arrays, Tensors, "
+            "or tuples/lists/dicts of them"
+        )
+
+
+class _Variables:
+    """The arguments of a call with the differentiated ones replaced by variables (pytrees allowed)."""
+
+    def __init__(self, args, argnums):
+        self.args = list(args)
+        self.nums = _argnum_tuple(argnums, len(args))
+        self.single = isinstance(argnums, int)
+        self.structures = []
+        self.originals = []
+        self.leaves = []
+        for n in self.nums:
+            originals, structure = pytree.flatten(args[n])
+            variables = [_variable(v) for v in originals]
+            self.originals.append(originals)
+            self.structures.append(structure)
+            self.leaves.extend(variables)
+            self.args[n] = pytree.unflatten(structure, variables)
+        self.as_tensors = any(isinstance(v, Tensor) for group in self.originals for v in group)
+
+    def regroup(self, flat_values, traced: bool = False):
+        """Values for the flat list of variables, nested like the differentiated arguments."""
+        out, i = [], 0
+        keep = self.as_tensors or traced
+        for originals, structure in zip(self.originals, self.structures):
+            group = [export(v, like=o, as_tensor=keep) for v, o in zip(flat_values[i:], originals)]
+            out.append(pytree.unflatten(structure, group))
+            i += len(originals)
+        return out[0] if self.single else tuple(out)
+
+
+def export(value, like=None, as_tensor: bool = False):
+    """A result in the kind the caller gave: the Tensor itself when tracing, else an array or a number.
+
+    Callers pass as_tensor=True also when an enclosing transform is tracing the result, so the
+    outer transform can go on differentiating it.
+    """
+    if as_tensor:
+        return value if isinstance(value, Tensor) else Tensor._make(np.asarray(value), None)
+    array = value.data if isinstance(value, Tensor) else np.asarray(value)
+    if like is not None and not isinstance(like, (np.ndarray, Tensor)) and np.ndim(like) == 0 and array.ndim == 0:
+        return array.item()
+    return array
+
+
+def _scalar_output(out) -> Tensor:
+    result = out if isinstance(out, Tensor) else Tensor(out)
+    if result.size != 1:
+        raise ValueError(
+            f"grad needs a function with a single-number output, this one returned shape {result.shape}; "
+            "sum it, or ask for a Jacobian (gl.jacobian) or use gl.vjp instead"
+        )
+    return result
 
 
 def value_and_grad(f, argnums=0, has_aux: bool = False):
@@ -36,38 +123,23 @@ def value_and_grad(f, argnums=0, has_aux: bool = False):
 
     f must return a single number (a one-element Tensor or a float). With `has_aux=True`, f returns
     (value, aux) and the result is ((value, aux), gradient). With a tuple `argnums`, the gradient
-    is a tuple in the same order.
+    is a tuple in the same order; a pytree argument gets a gradient of the same nesting.
     """
 
     def value_and_grad_f(*args, **kwargs):
-        nums = _argnum_tuple(argnums, len(args))
-        traced = list(args)
-        leaves = []
-        for n in nums:
-            value = args[n].data if isinstance(args[n], Tensor) else args[n]
-            leaf = Tensor(value, requires_grad=True)
-            leaves.append(leaf)
-            traced[n] = leaf
+        start = next_sequence()
+        variables = _Variables(args, argnums)
         with enable_grad():
-            out = f(*traced, **kwargs)
+            out = f(*variables.args, **kwargs)
         if has_aux:
             if not (isinstance(out, tuple) and len(out) == 2):
                 raise TypeError("with has_aux=True the function must return a pair (value, aux)")
             out, aux = out
-        result = out if isinstance(out, Tensor) else Tensor(out)
-        if result.size != 1:
-            raise ValueError(
-                f"grad needs a function with a single-number output, this one returned shape {result.shape}; "
-                "sum it, or ask for a Jacobian instead"
-            )
-        if result.requires_grad:
-            result.backward()
-        grads = []
-        for n, leaf in zip(nums, leaves):
-            g = leaf.grad if leaf.grad is not None else np.zeros_like(leaf.data)
-            grads.append(_like(args[n], g))
-        gradient = grads[0] if isinstance(argnums, int) else tuple(grads)
-        value = result.detach() if isinstance(args[nums[0]], Tensor) else result.data.item()
+        result = _scalar_output(out)
+        flat = gradients(result, variables.leaves, create_graph=None, start=start)
+        traced = any(isinstance(g, Tensor) for g in flat)  # recorded: an enclosing transform needs it
+        gradient = variables.regroup(flat, traced)
+        value = export(result.reshape(()), like=0.0, as_tensor=variables.as_tensors or traced)
         return ((value, aux), gradient) if has_aux else (value, gradient)
 
     value_and_grad_f.__doc__ = f"Value and gradient of {getattr(f, '__name__', 'f')}."
@@ -77,7 +149,8 @@ def value_and_grad(f, argnums=0, has_aux: bool = False):
 def grad(f, argnums=0, has_aux: bool = False):
     """Return a function computing ∂f/∂args[argnums] (f must return a single number).
 
-    Example: grad(lambda x: x**3)(2.0) == 12.0, since d/dx x³ = 3x².
+    Example: grad(lambda x: x**3)(2.0) == 12.0, since d/dx x³ = 3x². Nest it for higher
+    derivatives: grad(grad(f)) is f''.
     """
     value_and_grad_f = value_and_grad(f, argnums, has_aux)
 
@@ -89,3 +162,126 @@ def grad(f, argnums=0, has_aux: bool = False):
 
     grad_f.__doc__ = f"Gradient of {getattr(f, '__name__', 'f')}."
     return grad_f
+
+
+def vjp(f, *primals):
+    """(f(*primals), vjp_fn) where vjp_fn(u) = uᵀ ∂f/∂primals: one gradient per primal.
+
+    f may return a Tensor or a pytree of them; u has the same nesting and shapes. vjp_fn can be
+    called many times (each call is one backward sweep over the same recorded forward pass).
+    """
+    start = next_sequence()
+    variables = _Variables(primals, tuple(range(len(primals))))
+    with enable_grad():
+        out = f(*variables.args)
+    out_leaves, out_structure = pytree.flatten(out)
+    out_leaves = [o if isinstance(o, Tensor) else Tensor(o) for o in out_leaves]
+
+    def vjp_fn(cotangent):
+        cotangents, structure = pytree.flatten(cotangent)
+        if structure != out_structure or len(cotangents) != len(out_leaves):
+            raise ValueError("the cotangent must have the same nesting as the function's output")
+        total = None
+        for o, u in zip(out_leaves, cotangents):
+            u = u if isinstance(u, Tensor) else Tensor(np.asarray(u, dtype=o.dtype))
+            if u.shape != o.shape:
+                raise ValueError(f"a cotangent of shape {u.shape} was given for an output of shape {o.shape}")
+            if o.requires_grad:
+                term = (o * u).sum()
+                total = term if total is None else total + term
+        if total is None:
+            flat = [np.zeros_like(v.data) for v in variables.leaves]
+        else:
+            flat = gradients(total, variables.leaves, retain_graph=True, create_graph=None, start=start)
+        return variables.regroup(flat, any(isinstance(g, Tensor) for g in flat))
+
+    outer = bool(_state.levels) or _depends_on_outer(out_leaves, variables.leaves, start)
+    exported = [export(o, as_tensor=variables.as_tensors or outer) for o in out_leaves]
+    return pytree.unflatten(out_structure, exported), vjp_fn
+
+
+def _depends_on_outer(outputs, variables, start: int) -> bool:
+    """Whether any output depends on recorded values other than `variables` (an enclosing trace)."""
+    from .tensor import _Targets
+
+    return any(o.requires_grad and _Targets(o, variables, start).outer for o in outputs)
+
+
+def jvp(f, primals, tangents):
+    """(f(*primals), J·tangents): the forward mode, one pass carrying a tangent beside every value.
+
+    primals and tangents are tuples with one entry per argument of f (pytrees allowed); each
+    tangent has its primal's shape. Returns the output and its tangent, with the same nesting.
+    """
+    primals, tangents = tuple(primals), tuple(tangents)
+    if len(primals) != len(tangents):
+        raise ValueError(f"jvp got {len(primals)} primals but {len(tangents)} tangents")
+    level = next(_levels)
+    arguments = []
+    as_tensors = False
+    for primal, tangent in zip(primals, tangents):
+        values, structure = pytree.flatten(primal)
+        directions, tangent_structure = pytree.flatten(tangent)
+        if tangent_structure != structure:
+            raise ValueError("each tangent must have the same nesting as its primal")
+        as_tensors = as_tensors or any(isinstance(v, Tensor) for v in values)
+        seeded = [_seeded(v, d, level) for v, d in zip(values, directions)]
+        arguments.append(pytree.unflatten(structure, seeded))
+    saved = _state.levels
+    _state.levels = (*saved, level)
+    try:
+        out = f(*arguments)
+    finally:
+        _state.levels = saved
+    out_leaves, out_structure = pytree.flatten(out)
+    values, derivatives = [], []
+    enclosing = as_tensors or bool(saved)  # inside another transform: keep what it traces
+    for o in out_leaves:
+        o = o if isinstance(o, Tensor) else Tensor(o)
+        d = o.tangents.get(level) if o.tangents else None
+        if d is None:
+            d = Tensor(np.zeros_like(o.data))
+        values.append(export(o, as_tensor=enclosing or o.requires_grad))
+        derivatives.append(export(d, as_tensor=enclosing or d.requires_grad))
+    return pytree.unflatten(out_structure, values), pytree.unflatten(out_structure, derivatives)
+
+
+def _seeded(value, direction, level: int) -> Tensor:
+    """A variable for `value` whose tangent at `level` is `direction`."""
+    if isinstance(value, Tensor) and (value.requires_grad or value.tangents):
+        from .ops.shape import Reshape
+
+        variable = Reshape.apply(value, shape=value.shape)  # stays connected to enclosing traces
+    else:
+        _check_numeric(value)
+        variable = Tensor(value.data if isinstance(value, Tensor) else value)
+    direction = direction if isinstance(direction, Tensor) else Tensor(np.asarray(direction, dtype=variable.dtype))
+    if direction.shape != variable.shape:
+        raise ValueError(f"a tangent of shape {direction.shape} was given for a primal of shape {variable.shape}")
+    variable.tangents = {**(variable.tangents or {}), level: direction}
+    return variable
+
+
+def elementwise_grad(f, argnums=0):
+    """Return x ↦ ∂/∂x Σ f(x): for an element-wise f, its derivative at every element of x.
+
+    Handy for plotting f' over a grid: elementwise_grad(gl.tanh)(xs) is 1 - tanh²(xs).
+    """
+
+    def elementwise_grad_f(*args):
+        return grad(lambda *a: _sum_all(f(*a)), argnums)(*args)
+
+    return elementwise_grad_f
+
+
+def _sum_all(out):
+    from .ops.reduction import sum as total
+
+    return total(out)
+
+
+def stop_gradient(x):
+    """x's value with no derivative flowing through it (in either mode): d/dx stop_gradient(x) = 0."""
+    if isinstance(x, Tensor):
+        return Tensor._make(x.data, None)
+    return pytree.tree_map(lambda v: Tensor._make(v.data, None) if isinstance(v, Tensor) else v, x)

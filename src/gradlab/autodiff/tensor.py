@@ -39,12 +39,14 @@ __all__ = [
 class _State:
     """Global switches of the engine (grad recording, anomaly mode, in-place mutation clock)."""
 
-    __slots__ = ("anomaly", "clock", "grad_enabled", "keep_values")
+    __slots__ = ("anomaly", "clock", "grad_enabled", "keep_values", "levels")
 
     def __init__(self):
         self.grad_enabled = True
         self.anomaly = False
         self.keep_values = False
+        # Forward mode: the ids of the tangent levels being pushed through every op (innermost last).
+        self.levels = ()
         # Bumped by every in-place change of a Tensor; a node remembers the clock at recording
         # time, so backward can tell cheaply whether anything changed since (see `Function.apply`).
         self.clock = 0
@@ -216,7 +218,11 @@ class Function:
         if state.anomaly:
             _check_finite(y, cls.__name__, "forward value")
             fn.site = user_site()
+        if state.levels:
+            _push_tangents(fn, inputs, out, state)
         if True in needs and state.grad_enabled:
+            if state.levels:
+                fn.out = out  # reverse rules run in forward mode need the output's tangents
             fn.parents = parents
             fn.needs = needs
             if cls.save_inputs:
@@ -255,6 +261,37 @@ class Function:
 
 _RELEASED = ("released",)
 _new = object.__new__
+
+
+def _push_tangents(fn: Function, inputs, out: Tensor, state: _State):
+    """Forward mode: out's tangent at each active level, from the inputs' tangents by the op's jvp rule.
+
+    While the rule for one level runs, only the levels outside it stay active, so the tangent
+    itself carries derivatives for the enclosing levels (nested forward mode) and no level
+    differentiates its own tangent (no perturbation confusion).
+    """
+    levels = state.levels
+    for level in levels:
+        tangents = []
+        present = False
+        for t in inputs:
+            d = t.tangents.get(level) if t.tangents is not None else None
+            tangents.append(d)
+            present = present or d is not None
+        if not present:
+            continue
+        state.levels = tuple(v for v in levels if v < level)
+        try:
+            tangent = fn.jvp(tangents, out, *inputs)
+        finally:
+            state.levels = levels
+        if tangent is None:
+            continue
+        if not isinstance(tangent, Tensor):
+            tangent = Tensor(tangent)
+        if out.tangents is None:
+            out.tangents = {}
+        out.tangents[level] = tangent
 
 
 def _shape_error(op_name, arrays, error):
@@ -459,6 +496,67 @@ def _check_not_mutated(fn: Function):
             )
 
 
+def _seed(output: Tensor, gradient):
+    """dL/d(output) to start a sweep with: 1 for a single number, else the given array or Tensor."""
+    if gradient is None:
+        if output.data.size != 1:
+            raise RuntimeError(
+                f"backward() without a gradient needs a one-element result, this one has shape "
+                f"{output.shape}; reduce it first (y.sum()) or pass backward(gradient=...) of that shape"
+            )
+        data = output.data
+        return np.array(1, dtype=data.dtype) if data.ndim == 0 else np.ones_like(data)
+    if not isinstance(gradient, Tensor):
+        gradient = _to_array(gradient)
+    if gradient.shape != output.shape:
+        raise ShapeError(f"the gradient of the output needs shape {output.shape}, got {gradient.shape}")
+    if gradient.dtype != output.dtype:
+        gradient = gradient.astype(output.dtype)
+    return gradient
+
+
+def gradients(output: Tensor, inputs, gradient=None, retain_graph: bool = False, create_graph=False, start: int = -1):
+    """d(output)/d(input) for each of `inputs` (leaves or not), without touching any .grad.
+
+    Like torch.autograd.grad. `gradient` is dL/d(output) (default 1 for a single number).
+    create_graph=True records the sweep, so the results are Tensors that can be differentiated
+    again; create_graph=None decides by itself: it records when the output also depends on
+    values recorded before op number `start` or on leaves other than `inputs` (a gradient taken
+    inside another one), or when forward mode is active. Inputs the output does not depend on
+    get zeros.
+    """
+    inputs = list(inputs)
+    for t in inputs:
+        if not isinstance(t, Tensor):
+            raise TypeError(f"gradients() needs Tensors as inputs, got {type(t).__name__}")
+    targets = _Targets(output, inputs, start)
+    if create_graph is None:
+        create_graph = targets.outer or bool(_state.levels)
+    create_graph = create_graph or bool(_state.levels)
+    if output.requires_grad:
+        seed = _seed(output, gradient)
+        if create_graph:
+            seed = seed if isinstance(seed, Tensor) else Tensor._make(seed, None)
+        elif isinstance(seed, Tensor):
+            seed = seed.data
+        run_backward(output, seed, retain_graph or create_graph, create_graph, targets)
+    results = []
+    for t, g in zip(inputs, targets.found):
+        if g is None:
+            g = np.zeros_like(t.data)
+        if create_graph and not isinstance(g, Tensor):
+            g = Tensor._make(g, None)
+        elif not create_graph and isinstance(g, Tensor):
+            g = g.data
+        results.append(g)
+    return results
+
+
+def next_sequence() -> int:
+    """The number the next recorded op will get (ops recorded from now on have at least this)."""
+    return next(_sequence)
+
+
 class _HookHandle:
     def __init__(self, hooks: list, hook):
         self.hooks, self.hook = hooks, hook
@@ -479,6 +577,7 @@ class Tensor:
     __array_ufunc__ = None  # NumPy defers to our reflected operators: ndarray * Tensor -> Tensor
     # Rarely set, so kept out of the slots that every op's output must fill (see Function).
     _version = 0  # the mutation clock's value at this Tensor's last in-place change
+    tangents = None  # forward mode: {level: tangent Tensor}
     _hooks = None  # functions called with the gradient of a leaf
     name = None  # a label for to_dot
 
@@ -580,30 +679,25 @@ class Tensor:
         return self
 
     # --- gradients ---------------------------------------------------------------------------
-    def backward(self, gradient=None, retain_graph: bool = False):
+    def backward(self, gradient=None, retain_graph: bool = False, create_graph: bool = False):
         """Fill `.grad` of every leaf with d(self)/d(leaf) (times `gradient` for non-scalars).
 
         `gradient` is dL/d(self); it defaults to 1 for a one-element Tensor. The tape is freed
-        afterwards unless `retain_graph=True`.
+        afterwards unless `retain_graph=True`. With `create_graph=True` the backward pass is
+        recorded too: the leaves' .grad are then Tensors that can be differentiated again.
         """
         if not self.requires_grad:
             raise RuntimeError(
                 "backward() on a Tensor that does not require grad: no input of the computation "
                 "had requires_grad=True (or it was computed inside no_grad())"
             )
-        if gradient is None:
-            if self.data.size != 1:
-                raise RuntimeError(
-                    f"backward() without a gradient needs a one-element result, this one has shape "
-                    f"{self.shape}; reduce it first (y.sum()) or pass backward(gradient=...) of that shape"
-                )
-            gradient = np.array(1, dtype=self.data.dtype) if self.data.ndim == 0 else np.ones_like(self.data)
-        else:
-            gradient = _to_array(gradient.data if isinstance(gradient, Tensor) else gradient)
-            if gradient.shape != self.shape:
-                raise ShapeError(f"backward(gradient=...) needs shape {self.shape}, got {gradient.shape}")
-            gradient = gradient.astype(self.dtype, copy=False)
-        run_backward(self, gradient, retain_graph)
+        seed = _seed(self, gradient)
+        create_graph = create_graph or bool(_state.levels)
+        if create_graph:
+            seed = seed if isinstance(seed, Tensor) else Tensor._make(seed, None)
+        elif isinstance(seed, Tensor):
+            seed = seed.data
+        run_backward(self, seed, retain_graph or create_graph, create_graph)
 
     def register_hook(self, hook) -> _HookHandle:
         """Call `hook(grad)` when this Tensor's gradient is computed; a returned array replaces it."""
