@@ -100,3 +100,8 @@ def test_gradcheck_failure_names_input_and_index():
     assert not result.ok
     assert result.worst_index == (1,)
     assert result.analytic != pytest.approx(result.numerical)
+
+
+def test_argnums_naming_one_argument_twice_is_refused():
+    with pytest.raises(ValueError, match="twice"):
+        gl.grad(lambda x: x * x, argnums=(0, 0))(3.0)

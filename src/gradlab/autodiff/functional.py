@@ -32,7 +32,10 @@ def _argnum_tuple(argnums, count: int) -> tuple[int, ...]:
     for n in nums:
         if not -count <= n < count:
             raise ValueError(f"argnums {argnums} asks for argument {n}, but the function got {count} arguments")
-    return tuple(n % count for n in nums)
+    nums = tuple(n % count for n in nums)
+    if len(set(nums)) != len(nums):
+        raise ValueError(f"argnums {argnums} names the same argument twice")
+    return nums
 
 
 def _variable(value) -> Tensor:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import itertools
 import os
 import sys
+import warnings
 import weakref
 from heapq import heappop, heappush
 
@@ -53,6 +54,15 @@ class _State:
 
 
 _state = _State()
+# In-place changes, per memory buffer: id(root array) -> the clock's value at its last change.
+# Views share their root (x.T, x[1:], x.detach()), so a change through any of them is seen.
+_buffer_versions: dict[int, int] = {}
+
+
+def _buffer_root(array):
+    while isinstance(array.base, np.ndarray):
+        array = array.base
+    return array
 _sequence = itertools.count()  # creation order of recorded ops: a valid topological order
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -97,8 +107,13 @@ class _GradMode:
         return wrapper
 
 
-def no_grad():
-    """Inside `with no_grad():` nothing is recorded (evaluation, parameter updates)."""
+def no_grad(func=None):
+    """Inside `with no_grad():` nothing is recorded (evaluation, parameter updates).
+
+    Also a decorator, with or without parentheses: @no_grad or @no_grad().
+    """
+    if func is not None:
+        return _GradMode(False)(func)
     return _GradMode(False)
 
 
@@ -179,6 +194,7 @@ class Function:
     hooks = None  # functions called with dL/dy (Tensor.register_hook, retain_grad on a non-leaf)
     site = None  # the user's line that recorded the op (only under detect_anomaly)
     saved_grad = None  # dL/dy kept after backward(retain_graph=True), for to_dot
+    drawn = False  # recorded inside keep_values(): keep what to_dot shows
     out = None  # the output Tensor, kept only in forward mode (see traced_output)
     save_inputs = True
     save_output = True
@@ -216,7 +232,7 @@ class Function:
         out.grad = None
         state = _state
         if state.anomaly:
-            _check_finite(y, cls.__name__, "forward value")
+            _warn_if_not_finite(y, cls.__name__)
             fn.site = user_site()
         if state.levels:
             _push_tangents(fn, inputs, out, state)
@@ -225,13 +241,12 @@ class Function:
                 fn.out = out  # reverse rules run in forward mode need the output's tangents
             fn.parents = parents
             fn.needs = needs
-            if cls.save_inputs:
-                fn.inputs = inputs
-                fn.xs = xs
-            else:
-                fn.inputs = inputs if state.keep_values else None
-                fn.xs = [None] * len(xs)
+            # The input Tensors themselves are kept only to draw the graph or for their tangents.
+            fn.inputs = inputs if state.keep_values or state.levels else None
+            fn.xs = xs if cls.save_inputs else [None] * len(xs)
             fn.y = y if cls.save_output or state.keep_values else None
+            if state.keep_values:
+                fn.drawn = True
             fn.grad = None
             fn.stamp = state.clock
             fn.seq = next(_sequence)
@@ -251,6 +266,20 @@ class Function:
     @property
     def name(self) -> str:
         return type(self).__name__
+
+    def traced_inputs(self):
+        """The inputs the rule reads, as Tensors on the tape (None where the rule reads nothing)."""
+        if self.inputs is not None and type(self).save_inputs:
+            return self.inputs
+        traced = []
+        for x, parent in zip(self.xs, self.parents):
+            if x is None:
+                traced.append(None)
+            elif isinstance(parent, Tensor):
+                traced.append(parent)  # a leaf
+            else:
+                traced.append(Tensor._make(x, parent))
+        return traced
 
     def traced_output(self):
         """The op's output as a Tensor on the tape, for rules that are themselves recorded."""
@@ -297,9 +326,20 @@ def _push_tangents(fn: Function, inputs, out: Tensor, state: _State):
 def _shape_error(op_name, arrays, error):
     shapes = " and ".join(str(a.shape) for a in arrays)
     return ShapeError(
-        f"{op_name}: cannot combine shapes {shapes} ({error}); called at {user_site()}. "
-        "Check the shapes of the operands (t.shape), or reshape/transpose one of them."
+        f"{op_name} failed on inputs of shapes {shapes}: {error}; called at {user_site()}. "
+        "Check the shapes (t.shape) and the axis arguments."
     )
+
+
+def _warn_if_not_finite(array, op_name):
+    """Forward values may be NaN or Inf on purpose (the branch where() does not take), so anomaly
+    mode only warns about them; a NaN or Inf gradient is an error."""
+    if array.dtype.kind in "fc" and not np.all(np.isfinite(array)):
+        warnings.warn(
+            f"detect_anomaly: op {op_name} produced NaN or Inf in its forward value (at {user_site()})",
+            RuntimeWarning,
+            stacklevel=3,
+        )
 
 
 def _check_finite(array, op_name, what, site=None):
@@ -308,23 +348,49 @@ def _check_finite(array, op_name, what, site=None):
         raise FloatingPointError(f"detect_anomaly: op {op_name} produced NaN or Inf in its {what}{where}")
 
 
-def _accumulate_leaf(leaf: Tensor, g, fn: Function):
-    """leaf.grad += g, after the leaf's hooks; gradients keep the leaf's shape and dtype."""
-    data = leaf.data
-    if g.shape != data.shape:
-        raise RuntimeError(
-            f"internal error: op {fn.name} returned a gradient of shape {g.shape} for an input of shape {data.shape}"
-        )
-    if g.dtype != data.dtype and data.dtype.kind == "f":
-        g = g.astype(data.dtype)
-    if leaf._hooks is not None:
-        g = _run_hooks(leaf._hooks, g)
-    if leaf.grad is not None:
-        leaf.grad = leaf.grad + g
-    elif isinstance(g, np.ndarray) and g.base is not None and not g.flags.writeable:
-        leaf.grad = g.copy()  # a broadcast view: give the user an array of their own
-    else:
-        leaf.grad = g
+class _LeafGradients:
+    """What one sweep sends to the leaves, summed per leaf and handed over at the end.
+
+    Hooks then see each leaf's total once, and every .grad is an array of its leaf's own: a
+    gradient that reached two leaves (x + y), or came from the caller, is copied for the second.
+    """
+
+    def __init__(self, seed):
+        self.totals: dict[int, list] = {}
+        self.taken = {id(_buffer_root(seed))} if isinstance(seed, np.ndarray) else set()
+
+    def add(self, leaf: Tensor, g, fn: Function):
+        data = leaf.data
+        if g.shape != data.shape:
+            raise RuntimeError(
+                f"internal error: op {fn.name} returned a gradient of shape {g.shape} for an input of "
+                f"shape {data.shape}"
+            )
+        entry = self.totals.get(id(leaf))
+        if entry is None:
+            self.totals[id(leaf)] = [leaf, g]
+        else:
+            entry[1] = entry[1] + g
+
+    def hand_over(self):
+        for leaf, g in self.totals.values():
+            data = leaf.data
+            if isinstance(g, np.ndarray) or not isinstance(g, Tensor):
+                g = np.asarray(g)
+                if g.dtype != data.dtype and data.dtype.kind == "f":
+                    g = g.astype(data.dtype)
+            if leaf._hooks is not None:
+                g = _run_hooks(leaf._hooks, g)
+            if leaf.grad is not None:
+                leaf.grad = leaf.grad + g
+                continue
+            if isinstance(g, np.ndarray):
+                root = id(_buffer_root(g))
+                if root in self.taken or not g.flags.writeable:
+                    g = g.copy()
+                    root = id(g)
+                self.taken.add(root)
+            leaf.grad = g
 
 
 def run_backward(root: Tensor, gradient, retain_graph: bool, create_graph: bool = False, targets=None):
@@ -339,11 +405,13 @@ def run_backward(root: Tensor, gradient, retain_graph: bool, create_graph: bool 
     those values are collected, leaves' .grad are left alone and unrelated branches skipped.
     """
     node = root._node
+    leaves = _LeafGradients(gradient)
     if node is None:
         if targets is not None:
             targets.collect(root, gradient)
         else:
-            _accumulate_leaf(root, gradient, Function())
+            leaves.add(root, gradient, Function())
+            leaves.hand_over()
         return
     node.grad = gradient
     heap = [(-node.seq, node)]
@@ -371,7 +439,7 @@ def run_backward(root: Tensor, gradient, retain_graph: bool, create_graph: bool 
             if targets is not None and targets.collect(fn, g) and not targets.beyond(fn):
                 grads = ()
             elif create_graph:
-                grads = fn.vjp(g, fn.traced_output(), *(fn.inputs or xs))
+                grads = fn.vjp(g, fn.traced_output(), *fn.traced_inputs())
             else:
                 grads = fn.vjp(g, fn.y, *xs)
             if anomaly:
@@ -382,13 +450,8 @@ def run_backward(root: Tensor, gradient, retain_graph: bool, create_graph: bool 
                 if parent.__class__ is Tensor or isinstance(parent, Tensor):
                     if targets is not None:
                         targets.collect(parent, gp)
-                        continue
-                    if parent.grad is None and parent._hooks is None and gp.__class__ is np.ndarray:
-                        data = parent.data
-                        if gp.shape == data.shape and gp.dtype == data.dtype and gp.base is None:
-                            parent.grad = gp  # the common case, without a function call
-                            continue
-                    _accumulate_leaf(parent, gp, fn)
+                    else:
+                        leaves.add(parent, gp, fn)
                 elif targets is not None and not targets.leads_on(parent):
                     continue
                 elif parent.grad is None:
@@ -397,11 +460,13 @@ def run_backward(root: Tensor, gradient, retain_graph: bool, create_graph: bool 
                 else:
                     parent.grad = parent.grad + gp
             if retain_graph:
-                fn.saved_grad = g
+                if fn.drawn:
+                    fn.saved_grad = g
             else:
                 fn.xs = _RELEASED
                 fn.y = fn.saved = fn.inputs = None
                 fn.__dict__.pop("out", None)
+        leaves.hand_over()
     finally:
         if mode is not None:
             mode.__exit__()
@@ -487,12 +552,17 @@ def _check_gradients(fn: Function, grads):
 
 
 def _check_not_mutated(fn: Function):
-    for i, parent in enumerate(fn.inputs or ()):
-        if parent._version > fn.stamp:
+    """Raise if an array this node's rule reads was changed in place after the node was recorded."""
+    saved = [("input", i, x) for i, x in enumerate(fn.xs) if x is not None]
+    if fn.y is not None:
+        saved.append(("output", 0, fn.y))
+    for kind, i, array in saved:
+        if _buffer_versions.get(id(_buffer_root(array)), -1) > fn.stamp:
+            what = f"input {i}" if kind == "input" else "the output"
             raise RuntimeError(
-                f"input {i} of op {fn.name} (shape {parent.shape}) was modified in place after the op "
-                "was recorded, and the op's gradient needs its old value. Make a copy before changing "
-                "it (x = x + 1 instead of x += 1), or change it only after backward()."
+                f"{what} of op {fn.name} (shape {array.shape}) was modified in place after the op was "
+                "recorded, and the op's gradient needs its old value. Make a copy before changing it "
+                "(x = x + 1 instead of x += 1), or change it only after backward()."
             )
 
 
@@ -557,6 +627,19 @@ def next_sequence() -> int:
     return next(_sequence)
 
 
+class _Retainer:
+    """The hook behind retain_grad(): adds each sweep's gradient to the Tensor's own .grad."""
+
+    def __init__(self, ref):
+        self.ref = ref
+
+    def __call__(self, g):
+        t = self.ref()
+        if t is not None:
+            own = g.copy() if isinstance(g, np.ndarray) else g
+            t.grad = own if t.grad is None else t.grad + own
+
+
 class _HookHandle:
     def __init__(self, hooks: list, hook):
         self.hooks, self.hook = hooks, hook
@@ -576,7 +659,6 @@ class Tensor:
     __slots__ = ("__dict__", "__weakref__", "_node", "data", "grad", "requires_grad")
     __array_ufunc__ = None  # NumPy defers to our reflected operators: ndarray * Tensor -> Tensor
     # Rarely set, so kept out of the slots that every op's output must fill (see Function).
-    _version = 0  # the mutation clock's value at this Tensor's last in-place change
     tangents = None  # forward mode: {level: tangent Tensor}
     _hooks = None  # functions called with the gradient of a leaf
     name = None  # a label for to_dot
@@ -635,7 +717,9 @@ class Tensor:
 
     def __array__(self, dtype=None, copy=None):
         """np.asarray(t) gives the values (no gradient flows through NumPy functions)."""
-        return self.data if dtype is None else self.data.astype(dtype)
+        if dtype is not None and dtype != self.data.dtype:
+            return self.data.astype(dtype)
+        return self.data.copy() if copy else self.data
 
     def __repr__(self):
         body = np.array2string(self.data, precision=4, separator=", ", prefix="Tensor(")
@@ -717,34 +801,28 @@ class Tensor:
     def retain_grad(self):
         """Keep `.grad` on this intermediate (non-leaf) Tensor after backward."""
         if self._node is not None:
-            keep = weakref.ref(self)
-            self.register_hook(lambda g: setattr(keep(), "grad", g) if keep() is not None else None)
+            self.register_hook(_Retainer(weakref.ref(self)))
 
     def zero_grad(self):
         self.grad = None
 
     # --- in-place changes (only where the tape cannot be hurt) ---------------------------------
-    def _mark_changed(self):
-        if self.requires_grad and _state.grad_enabled:
+    def _mark_changed(self, other=None):
+        if _state.grad_enabled and (self.requires_grad or (isinstance(other, Tensor) and other.requires_grad)):
             raise RuntimeError(
-                "in-place change of a Tensor that requires grad while recording: the tape would lose "
-                "the old value. Write x = x + y instead, or update parameters inside gl.no_grad()."
-            )
-        node = self._node
-        if node is not None and node.y is not None and node.xs is not _RELEASED:
-            raise RuntimeError(
-                f"in-place change of the output of op {node.name}, whose gradient rule still needs that "
-                "value (backward has not run yet). Make a copy first: y = y + 1 instead of y += 1."
+                "in-place change of a Tensor while recording, with a gradient involved: the tape would "
+                "lose the old value, or the gradient of the right-hand side would be dropped. Write "
+                "x = x + y instead, or update parameters inside gl.no_grad()."
             )
         _state.clock += 1
-        self._version = _state.clock
+        _buffer_versions[id(_buffer_root(self.data))] = _state.clock
 
     def __setitem__(self, index, value):
-        self._mark_changed()
+        self._mark_changed(value)
         self.data[_plain_index(index)] = value.data if isinstance(value, Tensor) else value
 
     def _inplace(self, other, ufunc):
-        self._mark_changed()
+        self._mark_changed(other)
         ufunc(self.data, other.data if isinstance(other, Tensor) else other, out=self.data)
         return self
 

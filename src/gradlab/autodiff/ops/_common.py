@@ -28,7 +28,7 @@ def tensor_pair(a, b) -> tuple[Tensor, Tensor]:
 
 
 def _constant_like(value, ref: Tensor) -> Tensor:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
+    if isinstance(value, (int, float)) and ref.data.dtype.kind in "fc":
         return Tensor._make(np.asarray(value, dtype=ref.data.dtype), None)
     return Tensor(value)
 

@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from ..tensor import Function, Tensor
+from ..tensor import Function, ShapeError, Tensor, user_site
 from . import _xp as xp
 from ._common import tangent_sum, tensor, tensor_pair, unbroadcast
 
@@ -127,7 +127,7 @@ class Power(Function):
     def vjp(self, g, y, a, b):
         ga = gb = None
         if self.needs[0]:
-            ga = unbroadcast(g * b * a ** (b - 1), a.shape)
+            ga = unbroadcast(g * _power_slope(a, b), a.shape)
         if self.needs[1]:
             gb = unbroadcast(g * y * _log_of_positive(a), b.shape)
         return ga, gb
@@ -136,9 +136,18 @@ class Power(Function):
         da, db = dxs
         return tangent_sum(
             y.shape,
-            None if da is None else b * a ** (b - 1) * da,
+            None if da is None else _power_slope(a, b) * da,
             None if db is None else y * _log_of_positive(a) * db,
         )
+
+
+def _power_slope(a, b):
+    """∂(a**b)/∂a = b·a**(b-1), taken as 0 where b = 0 (a**0 = 1 is flat, even at a = 0, where
+    a**(b-1) would be infinite). The base is replaced by 1 there, so no inf is ever computed."""
+    constant = xp.values(b) == 0
+    if not np.any(constant):
+        return b * a ** (b - 1)
+    return b * xp.where(constant, 1.0, a) ** (b - 1)
 
 
 def _log_of_positive(a):
@@ -497,8 +506,15 @@ def minimum(a, b) -> Tensor:
 
 def where(cond, a, b) -> Tensor:
     """a where cond is true, else b (cond is a boolean array, or a comparison of Tensors)."""
-    cond = np.asarray(cond.data if isinstance(cond, Tensor) else cond, dtype=bool)
+    cond = np.array(cond.data if isinstance(cond, Tensor) else cond, dtype=bool)  # a copy: the tape keeps it
     a, b = tensor_pair(a, b)
+    try:
+        np.broadcast_shapes(cond.shape, a.shape, b.shape)
+    except ValueError:
+        raise ShapeError(
+            f"where: condition {cond.shape}, a {a.shape} and b {b.shape} do not broadcast together; "
+            f"called at {user_site()}"
+        ) from None
     return Where.apply(a, b, cond=cond)
 
 
@@ -582,4 +598,6 @@ def clip(x, low=None, high=None) -> Tensor:
     """x limited to [low, high] (either may be None); the gradient is 0 where clipping happened."""
     if low is None and high is None:
         raise ValueError("clip needs at least one of low and high")
+    low = low.data if isinstance(low, Tensor) else low
+    high = high.data if isinstance(high, Tensor) else high
     return Clip.apply(tensor(x), low=low, high=high)

@@ -273,9 +273,9 @@ def _require(condition, message):
 
 
 def _pair_size(value, name):
-    if isinstance(value, int):
-        return value
-    raise TypeError(f"{name} must be an int, got {value!r}")
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return int(value)
+    raise TypeError(f"{name} must be a whole number, got {value!r}")
 
 
 def conv2d(x, weight, bias=None, stride: int = 1, padding: int = 0) -> Tensor:
@@ -296,7 +296,10 @@ def conv2d(x, weight, bias=None, stride: int = 1, padding: int = 0) -> Tensor:
     _require(stride >= 1 and padding >= 0, "conv2d: stride must be >= 1 and padding >= 0")
     y = Conv2d.apply(x, weight, stride=stride, padding=padding)
     if bias is not None:
-        y = y + tensor(bias).reshape((1, -1, 1, 1))
+        bias = bias if isinstance(bias, Tensor) else Tensor(bias, dtype=weight.dtype)
+        if bias.shape != (weight.shape[0],):
+            _require(False, f"conv2d: bias must have shape ({weight.shape[0]},), got {bias.shape}")
+        y = y + bias.reshape((1, -1, 1, 1))
     return y
 
 
@@ -329,7 +332,7 @@ def avg_pool2d(x, kernel: int = 2, stride: int | None = None) -> Tensor:
 def cross_entropy(logits, targets) -> Tensor:
     """Mean softmax cross-entropy of logits (N, C) against integer class labels (N,)."""
     logits = tensor(logits)
-    targets = np.asarray(targets.data if isinstance(targets, Tensor) else targets)
+    targets = np.array(targets.data if isinstance(targets, Tensor) else targets)  # a copy: the tape keeps it
     _require(logits.ndim == 2, f"cross_entropy: logits must be (N, C), got shape {logits.shape}")
     _require(
         targets.shape == (logits.shape[0],),

@@ -206,6 +206,8 @@ def transpose(x, axes=None) -> Tensor:
     """x with its axes reversed (default) or permuted as `axes`."""
     x = tensor(x)
     if axes is not None:
+        if any(not -x.ndim <= int(a) < x.ndim for a in axes):
+            raise ValueError(f"transpose: axes {tuple(axes)} are out of range for shape {x.shape}")
         axes = tuple(int(a) % x.ndim for a in axes)
         if sorted(axes) != list(range(x.ndim)):
             raise ValueError(f"transpose: axes {axes} are not a permutation of the {x.ndim} axes of shape {x.shape}")
@@ -229,7 +231,15 @@ expand = broadcast_to
 
 def getitem(x, index) -> Tensor:
     """x[index]: ints, slices, None, Ellipsis, boolean masks and integer arrays as in NumPy."""
-    return GetItem.apply(tensor(x), index=_plain_index(index))
+    return GetItem.apply(tensor(x), index=_frozen_index(index))
+
+
+def _frozen_index(index):
+    """The index with its arrays copied, so changing them later cannot change the recorded op."""
+    index = _plain_index(index)
+    if isinstance(index, tuple):
+        return tuple(np.array(i) if isinstance(i, (np.ndarray, list)) else i for i in index)
+    return np.array(index) if isinstance(index, (np.ndarray, list)) else index
 
 
 def concatenate(tensors, axis: int = 0) -> Tensor:
@@ -237,7 +247,12 @@ def concatenate(tensors, axis: int = 0) -> Tensor:
     tensors = [tensor(t) for t in tensors]
     if not tensors:
         raise ValueError("concatenate needs at least one Tensor")
-    return Concatenate.apply(*tensors, axis=axis)
+    ndim = tensors[0].ndim
+    if ndim == 0:
+        raise ValueError("concatenate joins along an existing axis; 0-d Tensors have none (use stack)")
+    if not -ndim <= axis < ndim:
+        raise ValueError(f"concatenate: axis {axis} is out of range for {ndim}-d Tensors")
+    return Concatenate.apply(*tensors, axis=axis % ndim)
 
 
 def stack(tensors, axis: int = 0) -> Tensor:
@@ -253,7 +268,11 @@ def pad(x, pad_width, value: float = 0.0) -> Tensor:
     x = tensor(x)
     if isinstance(pad_width, int):
         pad_width = ((pad_width, pad_width),) * x.ndim
+    elif len(pad_width) == 2 and all(isinstance(p, (int, np.integer)) for p in pad_width):
+        pad_width = (tuple(pad_width),) * x.ndim  # (before, after) for every axis, as NumPy allows
     pad_width = tuple((int(a), int(b)) for a, b in pad_width)
+    if any(a < 0 or b < 0 for a, b in pad_width):
+        raise ValueError(f"pad: pad widths must not be negative, got {pad_width}")
     if len(pad_width) != x.ndim:
         raise ValueError(f"pad: pad_width has {len(pad_width)} entries but x has {x.ndim} axes")
     return Pad.apply(x, pad_width=pad_width, value=value)
