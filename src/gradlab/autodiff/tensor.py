@@ -63,6 +63,8 @@ def _buffer_root(array):
     while isinstance(array.base, np.ndarray):
         array = array.base
     return array
+
+
 _sequence = itertools.count()  # creation order of recorded ops: a valid topological order
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -237,8 +239,6 @@ class Function:
         if state.levels:
             _push_tangents(fn, inputs, out, state)
         if True in needs and state.grad_enabled:
-            if state.levels:
-                fn.out = out  # reverse rules run in forward mode need the output's tangents
             fn.parents = parents
             fn.needs = needs
             # The input Tensors themselves are kept only to draw the graph or for their tangents.
@@ -299,6 +299,7 @@ def _push_tangents(fn: Function, inputs, out: Tensor, state: _State):
     itself carries derivatives for the enclosing levels (nested forward mode) and no level
     differentiates its own tangent (no perturbation confusion).
     """
+    fn.out = out  # if the op is recorded, reverse rules run in forward mode need the output's tangents
     levels = state.levels
     for level in levels:
         tangents = []
@@ -359,13 +360,7 @@ class _LeafGradients:
         self.totals: dict[int, list] = {}
         self.taken = {id(_buffer_root(seed))} if isinstance(seed, np.ndarray) else set()
 
-    def add(self, leaf: Tensor, g, fn: Function):
-        data = leaf.data
-        if g.shape != data.shape:
-            raise RuntimeError(
-                f"internal error: op {fn.name} returned a gradient of shape {g.shape} for an input of "
-                f"shape {data.shape}"
-            )
+    def add(self, leaf: Tensor, g):
         entry = self.totals.get(id(leaf))
         if entry is None:
             self.totals[id(leaf)] = [leaf, g]
@@ -373,23 +368,40 @@ class _LeafGradients:
             entry[1] = entry[1] + g
 
     def hand_over(self):
+        taken = self.taken
         for leaf, g in self.totals.values():
             data = leaf.data
-            if isinstance(g, np.ndarray) or not isinstance(g, Tensor):
-                g = np.asarray(g)
-                if g.dtype != data.dtype and data.dtype.kind == "f":
-                    g = g.astype(data.dtype)
+            if (
+                g.__class__ is np.ndarray
+                and g.base is None
+                and leaf.grad is None
+                and leaf._hooks is None
+                and g.dtype == data.dtype
+                and g.shape == data.shape
+                and id(g) not in taken
+            ):
+                taken.add(id(g))  # the common case: a fresh array for an empty .grad
+                leaf.grad = g
+                continue
+            if g.shape != leaf.data.shape:
+                raise RuntimeError(
+                    f"internal error: a gradient of shape {g.shape} arrived for a leaf of shape {leaf.data.shape}"
+                )
+            if g.__class__ is not np.ndarray and not isinstance(g, Tensor):
+                g = np.asarray(g)  # NumPy gives scalars for 0-d arithmetic
+            if g.__class__ is np.ndarray and g.dtype != leaf.data.dtype and leaf.data.dtype.kind == "f":
+                g = g.astype(leaf.data.dtype)
             if leaf._hooks is not None:
                 g = _run_hooks(leaf._hooks, g)
             if leaf.grad is not None:
                 leaf.grad = leaf.grad + g
                 continue
-            if isinstance(g, np.ndarray):
-                root = id(_buffer_root(g))
-                if root in self.taken or not g.flags.writeable:
+            if g.__class__ is np.ndarray:
+                root = g if g.base is None else _buffer_root(g)
+                if id(root) in taken or not g.flags.writeable:
                     g = g.copy()
-                    root = id(g)
-                self.taken.add(root)
+                    root = g
+                taken.add(id(root))
             leaf.grad = g
 
 
@@ -410,13 +422,15 @@ def run_backward(root: Tensor, gradient, retain_graph: bool, create_graph: bool 
         if targets is not None:
             targets.collect(root, gradient)
         else:
-            leaves.add(root, gradient, Function())
+            leaves.add(root, gradient)
             leaves.hand_over()
         return
     node.grad = gradient
+    totals = leaves.totals
     heap = [(-node.seq, node)]
     anomaly = _state.anomaly
     clock = _state.clock
+    plain = targets is None and not create_graph  # the everyday sweep: arrays, into .grad
     mode = _GradMode(True) if create_graph else None
     if mode is not None:
         mode.__enter__()
@@ -436,7 +450,9 @@ def run_backward(root: Tensor, gradient, retain_graph: bool, create_graph: bool 
                 _check_not_mutated(fn)
             if fn.hooks is not None:
                 g = _run_hooks(fn.hooks, g)
-            if targets is not None and targets.collect(fn, g) and not targets.beyond(fn):
+            if plain:
+                grads = fn.vjp(g, fn.y, *xs)
+            elif targets is not None and targets.collect(fn, g) and not targets.beyond(fn):
                 grads = ()
             elif create_graph:
                 grads = fn.vjp(g, fn.traced_output(), *fn.traced_inputs())
@@ -450,8 +466,12 @@ def run_backward(root: Tensor, gradient, retain_graph: bool, create_graph: bool 
                 if parent.__class__ is Tensor or isinstance(parent, Tensor):
                     if targets is not None:
                         targets.collect(parent, gp)
+                        continue
+                    entry = totals.get(id(parent))
+                    if entry is None:
+                        totals[id(parent)] = [parent, gp]
                     else:
-                        leaves.add(parent, gp, fn)
+                        entry[1] = entry[1] + gp
                 elif targets is not None and not targets.leads_on(parent):
                     continue
                 elif parent.grad is None:
@@ -465,7 +485,8 @@ def run_backward(root: Tensor, gradient, retain_graph: bool, create_graph: bool 
             else:
                 fn.xs = _RELEASED
                 fn.y = fn.saved = fn.inputs = None
-                fn.__dict__.pop("out", None)
+                if fn.out is not None:
+                    fn.out = None
         leaves.hand_over()
     finally:
         if mode is not None:
@@ -815,15 +836,20 @@ class Tensor:
                 "x = x + y instead, or update parameters inside gl.no_grad()."
             )
         _state.clock += 1
-        _buffer_versions[id(_buffer_root(self.data))] = _state.clock
+        data = self.data
+        _buffer_versions[id(data if data.base is None else _buffer_root(data))] = _state.clock
 
     def __setitem__(self, index, value):
         self._mark_changed(value)
         self.data[_plain_index(index)] = value.data if isinstance(value, Tensor) else value
 
     def _inplace(self, other, ufunc):
-        self._mark_changed(other)
-        ufunc(self.data, other.data if isinstance(other, Tensor) else other, out=self.data)
+        if isinstance(other, Tensor):
+            self._mark_changed(other)
+            other = other.data
+        else:
+            self._mark_changed()
+        ufunc(self.data, other, out=self.data)
         return self
 
     def __iadd__(self, other):

@@ -257,8 +257,10 @@ class MSE(Function):
         return flat.dot(flat) / flat.size
 
     def vjp(self, g, y, p, t):
-        diff = (p - t) if isinstance(p, Tensor) or isinstance(t, Tensor) else self.saved
-        d = diff * (g * (2 / diff.size))
+        if isinstance(g, Tensor):  # recorded: build the rule from the inputs, as ops
+            d = (p - t) * (g * (2 / p.size))
+        else:
+            d = self.saved * (2 * g.item() / p.size)
         return (d if self.needs[0] else None, -d if self.needs[1] else None)
 
     def jvp(self, dxs, y, p, t):
