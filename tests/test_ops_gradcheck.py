@@ -1,7 +1,9 @@
 """Every registered op against central finite differences (float64), on many shapes.
 
+Each op runs through gradcheck in both modes (reverse and forward) and to second order, and
+its two rules must agree: ⟨u, J v⟩ from a forward pass equals ⟨uᵀ J, v⟩ from a backward pass.
 `CASES` must name every class in `Function.registry`: adding an op without cases here fails
-`test_every_op_has_cases`, so no op can skip the check.
+`test_every_op_has_cases`, so no op can skip the checks.
 """
 
 import numpy as np
@@ -58,8 +60,16 @@ def reduction_cases(op, sample=normal):
     return cases
 
 
-def nonzero_partner(*shape):
-    return away_from_zero(*shape) + np.sign(away_from_zero(*shape)) * 0
+# At a tie the first derivative jumps (it is split evenly there), so only the first order is checked.
+FIRST_ORDER = {"order": 1}
+
+
+@gl.custom_vjp
+def cube_with_rule(x):
+    return x**3
+
+
+cube_with_rule.defvjp(lambda x: (x**3, x), lambda x, g: (3 * x**2 * g,))
 
 
 CASES = {
@@ -70,7 +80,7 @@ CASES = {
     "Neg": unary_cases(gl.neg, normal),
     "Power": binary_cases(gl.power, positive, normal)
     + [("integer exponent of negatives", lambda x: x**3, [normal(3, 4)])],
-    "Maximum": binary_cases(gl.maximum, normal) + [("tie", gl.maximum, [np.ones(3), np.ones(3)])],
+    "Maximum": binary_cases(gl.maximum, normal) + [("tie", gl.maximum, [np.ones(3), np.ones(3)], FIRST_ORDER)],
     "Minimum": binary_cases(gl.minimum, normal),
     "Where": [
         ("matrix", lambda a, b: gl.where(np.arange(12).reshape(3, 4) % 3 == 0, a, b), [normal(3, 4), normal(3, 4)]),
@@ -93,7 +103,8 @@ CASES = {
     + [("low only", lambda x: gl.clip(x, low=0.1), [away_from_zero(3, 4)])],
     "Sum": reduction_cases(gl.sum),
     "Mean": reduction_cases(gl.mean),
-    "Max": reduction_cases(gl.max, distinct) + [("ties", lambda x: gl.max(x, axis=1), [np.array([[1.0, 3, 3]])])],
+    "Max": reduction_cases(gl.max, distinct)
+    + [("ties", lambda x: gl.max(x, axis=1), [np.array([[1.0, 3, 3]])], FIRST_ORDER)],
     "Min": reduction_cases(gl.min, distinct),
     "LogSumExp": reduction_cases(gl.logsumexp),
     "Softmax": [(f"axis={a}", lambda x, a=a: gl.softmax(x, a), [normal(2, 3, 4)]) for a in (0, 1, -1)]
@@ -192,6 +203,8 @@ CASES = {
     "BCEWithLogits": [
         ("logits and soft targets", gl.bce_with_logits, [3 * normal(4, 3), rng.uniform(0, 1, (4, 3))]),
     ],
+    # custom_vjp gives a reverse rule only, written with operators, so it works to second order.
+    "CustomVJP": [("x³ with its own rule", cube_with_rule, [normal(3)], {"modes": ("rev",)})],
     "MSE": [("matrix", gl.mse, [normal(3, 4), normal(3, 4)]), ("scalar", gl.mse, [normal(), normal()])],
 }
 
@@ -201,13 +214,34 @@ def test_every_op_has_cases():
     assert not missing, f"ops without gradcheck cases: {missing}"
 
 
-PARAMS = [pytest.param(fn, inputs, id=f"{op}-{label}") for op, cases in CASES.items() for label, fn, inputs in cases]
+PARAMS = [
+    pytest.param(case[1], case[2], case[3] if len(case) > 3 else {}, id=f"{op}-{case[0]}")
+    for op, cases in CASES.items()
+    for case in cases
+]
 
 
-@pytest.mark.parametrize(("fn", "inputs"), PARAMS)
-def test_gradcheck(fn, inputs):
-    result = gl.gradcheck(fn, *inputs)
+@pytest.mark.parametrize(("fn", "inputs", "options"), PARAMS)
+def test_gradcheck_both_modes_to_second_order(fn, inputs, options):
+    modes = options.get("modes", ("rev", "fwd"))
+    result = gl.gradcheck(fn, *inputs, modes=modes, order=options.get("order", 2))
     assert result.ok, str(result)
+
+
+@pytest.mark.parametrize(("fn", "inputs", "options"), PARAMS)
+def test_forward_and_reverse_rules_agree(fn, inputs, options):
+    """⟨u, J v⟩ by one forward pass equals Σ_i ⟨(uᵀ J)_i, v_i⟩ by one backward pass."""
+    if "fwd" not in options.get("modes", ("rev", "fwd")):
+        pytest.skip("no forward rule")
+    local = np.random.default_rng(1)
+    tangents = tuple(local.standard_normal(np.shape(x)) for x in inputs)
+    out, derivative = gl.jvp(fn, tuple(inputs), tangents)
+    u = local.standard_normal(np.shape(out))
+    _, pullback = gl.vjp(fn, *inputs)
+    cotangents = pullback(u)
+    forward = np.sum(u * derivative)
+    reverse = sum(np.sum(c * t) for c, t in zip(cotangents, tangents))
+    np.testing.assert_allclose(forward, reverse, rtol=1e-9, atol=1e-9)
 
 
 def test_gradcheck_catches_a_wrong_rule(monkeypatch):

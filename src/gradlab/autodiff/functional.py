@@ -20,7 +20,7 @@ import itertools
 import numpy as np
 
 from . import pytree
-from .tensor import Tensor, _state, enable_grad, gradients, next_sequence
+from .tensor import Tensor, _state, enable_grad, gradients, next_sequence, recorded_before
 
 __all__ = ["elementwise_grad", "grad", "jvp", "stop_gradient", "value_and_grad", "vjp"]
 
@@ -198,16 +198,9 @@ def vjp(f, *primals):
             flat = gradients(total, variables.leaves, retain_graph=True, create_graph=None, start=start)
         return variables.regroup(flat, any(isinstance(g, Tensor) for g in flat))
 
-    outer = bool(_state.levels) or _depends_on_outer(out_leaves, variables.leaves, start)
+    outer = bool(_state.levels) or recorded_before(out_leaves, start)
     exported = [export(o, as_tensor=variables.as_tensors or outer) for o in out_leaves]
     return pytree.unflatten(out_structure, exported), vjp_fn
-
-
-def _depends_on_outer(outputs, variables, start: int) -> bool:
-    """Whether any output depends on recorded values other than `variables` (an enclosing trace)."""
-    from .tensor import _Targets
-
-    return any(o.requires_grad and _Targets(o, variables, start).outer for o in outputs)
 
 
 def jvp(f, primals, tangents):
@@ -220,6 +213,7 @@ def jvp(f, primals, tangents):
     if len(primals) != len(tangents):
         raise ValueError(f"jvp got {len(primals)} primals but {len(tangents)} tangents")
     level = next(_levels)
+    start = next_sequence()
     arguments = []
     as_tensors = False
     for primal, tangent in zip(primals, tangents):
@@ -244,8 +238,9 @@ def jvp(f, primals, tangents):
         d = o.tangents.get(level) if o.tangents else None
         if d is None:
             d = Tensor(np.zeros_like(o.data))
-        values.append(export(o, as_tensor=enclosing or o.requires_grad))
-        derivatives.append(export(d, as_tensor=enclosing or d.requires_grad))
+        outer = enclosing or recorded_before([o, d], start)
+        values.append(export(o, as_tensor=outer))
+        derivatives.append(export(d, as_tensor=outer))
     return pytree.unflatten(out_structure, values), pytree.unflatten(out_structure, derivatives)
 
 

@@ -236,8 +236,6 @@ class Function:
         if state.anomaly:
             _warn_if_not_finite(y, cls.__name__)
             fn.site = user_site()
-        if state.levels:
-            _push_tangents(fn, inputs, out, state)
         if True in needs and state.grad_enabled:
             fn.parents = parents
             fn.needs = needs
@@ -255,6 +253,8 @@ class Function:
         else:
             out.requires_grad = False
             out._node = None
+        if state.levels:
+            _push_tangents(fn, inputs, out, state)
         return out
 
     def forward(self, *xs, **params):
@@ -539,8 +539,8 @@ class _Targets:
                 if isinstance(p, Function):
                     if id(p) not in seen:
                         stack.append((p, False))
-                elif p is not None and id(p) not in self.wanted:
-                    self.outer = True  # another leaf that requires grad
+                elif p is not None and id(p) not in self.wanted and p.seq < start:
+                    self.outer = True  # a leaf from before: an enclosing computation's variable
 
     def leads_on(self, fn: Function) -> bool:
         return id(fn) in self.relevant
@@ -643,6 +643,31 @@ def gradients(output: Tensor, inputs, gradient=None, retain_graph: bool = False,
     return results
 
 
+def recorded_before(values, start: int) -> bool:
+    """Whether any of the Tensors depends on ops or leaves recorded before op number `start`:
+    then an enclosing transform is tracing it (forward-mode nesting is told by the active levels)."""
+    stack, seen = [], set()
+    for v in values:
+        if isinstance(v, Tensor):
+            if v._node is not None:
+                stack.append(v._node)
+            elif v.requires_grad and v.seq < start:
+                return True
+    while stack:
+        fn = stack.pop()
+        if id(fn) in seen:
+            continue
+        seen.add(id(fn))
+        if fn.seq < start:
+            return True
+        for p in fn.parents:
+            if isinstance(p, Function):
+                stack.append(p)
+            elif p is not None and p.seq < start:
+                return True
+    return False
+
+
 def next_sequence() -> int:
     """The number the next recorded op will get (ops recorded from now on have at least this)."""
     return next(_sequence)
@@ -681,6 +706,7 @@ class Tensor:
     __array_ufunc__ = None  # NumPy defers to our reflected operators: ndarray * Tensor -> Tensor
     # Rarely set, so kept out of the slots that every op's output must fill (see Function).
     tangents = None  # forward mode: {level: tangent Tensor}
+    seq = -1  # for leaves that require grad: when they were made (see next_sequence)
     _hooks = None  # functions called with the gradient of a leaf
     name = None  # a label for to_dot
 
@@ -693,6 +719,8 @@ class Tensor:
         self.grad = None
         self.requires_grad = bool(requires_grad)
         self._node = None
+        if requires_grad:
+            self.seq = next(_sequence)  # leaves are numbered like ops, so transforms can tell old from new
         if name is not None:
             self.name = name
 
@@ -781,6 +809,8 @@ class Tensor:
         if self._node is not None and not flag:
             raise RuntimeError("requires_grad_(False) only works on leaves; use detach() instead")
         self.requires_grad = bool(flag)
+        if flag:
+            self.seq = next(_sequence)
         return self
 
     # --- gradients ---------------------------------------------------------------------------
