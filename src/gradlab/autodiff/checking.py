@@ -96,7 +96,8 @@ class GradcheckResult:
         return (
             f"gradcheck {status}: worst element ({what} derivative, {self.mode} mode) is input "
             f"{self.worst_input} at index {self.worst_index}: engine {self.analytic:.10g}, finite "
-            f"differences {self.numerical:.10g} (abs error {self.max_abs_error:.3g}, rel error {self.max_rel_error:.3g})"
+            f"differences {self.numerical:.10g} (abs error {self.max_abs_error:.3g}, "
+            f"rel error {self.max_rel_error:.3g})"
         )
 
 

@@ -108,7 +108,7 @@ def jacfwd(f, argnums=0):
                     directions = [np.zeros_like(_data(v)) for v in leaves]
                     directions[j] = _basis(leaf_data.shape, index, leaf_data.dtype)
                     tangents[k] = pytree.unflatten(structure, directions)
-                    out, derivative = jvp(restricted, tuple(chosen), tuple(tangents))
+                    _, derivative = jvp(restricted, tuple(chosen), tuple(tangents))
                     derivative = _single_output(derivative, "jacfwd")
                     out_shape = _data(derivative).shape
                     columns.append(derivative)
