@@ -47,9 +47,10 @@ def test_hessian_of_rosenbrock_equals_its_closed_form(point):
     np.testing.assert_allclose(gl.hessian(rosenbrock)(np.array(point)), rosenbrock_hessian(*point), rtol=1e-12)
 
 
-def test_hvp_matches_the_hessian_times_the_vector():
+@pytest.mark.parametrize("mode", ["rev", "fwd"])
+def test_hvp_matches_the_hessian_times_the_vector(mode):
     x, v = np.array([-1.2, 1.0]), np.array([0.3, -2.0])
-    np.testing.assert_allclose(gl.hvp(rosenbrock, x, v), rosenbrock_hessian(*x) @ v, rtol=1e-12)
+    np.testing.assert_allclose(gl.hvp(rosenbrock, x, v, mode=mode), rosenbrock_hessian(*x) @ v, rtol=1e-12)
 
 
 def ctrv(state, dt=0.1):

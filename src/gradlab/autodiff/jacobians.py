@@ -133,9 +133,18 @@ def hessian(f, argnums=0):
     return jacfwd(grad(f, argnums), argnums)
 
 
-def hvp(f, x, v):
+def hvp(f, x, v, mode: str = "rev"):
     """H v, the Hessian of the scalar f at x times the vector v, without forming H.
 
-    One forward pass (tangent v) through the computation of ∇f: d/dε ∇f(x + εv) at ε = 0.
+    mode="rev" (reverse-over-reverse): H v = ∇_x ⟨∇f(x), v⟩, a gradient of a gradient.
+    mode="fwd" (forward-over-reverse): H v = d/dε ∇f(x + εv) at ε = 0, one forward pass with
+    tangent v through the computation of ∇f. Both cost a small multiple of one gradient
+    (benchmarks/second_order.py measures them; reverse-over-reverse is the faster one here).
     """
-    return jvp(grad(f), (x,), (v,))[1]
+    if mode == "fwd":
+        return jvp(grad(f), (x,), (v,))[1]
+    if mode != "rev":
+        raise ValueError(f"mode must be 'rev' or 'fwd', got {mode!r}")
+    from .ops.reduction import sum as total
+
+    return grad(lambda z: total(grad(f)(z) * v))(x)

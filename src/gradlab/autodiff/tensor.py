@@ -405,14 +405,17 @@ class _LeafGradients:
             leaf.grad = g
 
 
-def run_backward(root: Tensor, gradient, retain_graph: bool, create_graph: bool = False, targets=None):
+def run_backward(
+    root: Tensor, gradient, retain_graph: bool, create_graph: bool = False, targets=None, record: bool | None = None
+):
     """The reverse sweep: dL/d(every recorded value) from dL/d(root) = `gradient`.
 
     Nodes are visited newest first. An op is always created after the ops that made its inputs,
     so by the time a node comes off the heap, every use of its output has already sent back its
     share of the gradient: the sum in `fn.grad` is complete.
 
-    create_graph: the rules run on Tensors, so the gradients are recorded and can be
+    create_graph: the rules run on Tensors, so the gradients are recorded (unless record=False:
+    then only forward-mode tangents ride along, as in forward-over-reverse) and can be
     differentiated again. targets: a `_Targets` (see `gradients`); then only the gradients of
     those values are collected, leaves' .grad are left alone and unrelated branches skipped.
     """
@@ -431,7 +434,7 @@ def run_backward(root: Tensor, gradient, retain_graph: bool, create_graph: bool 
     anomaly = _state.anomaly
     clock = _state.clock
     plain = targets is None and not create_graph  # the everyday sweep: arrays, into .grad
-    mode = _GradMode(True) if create_graph else None
+    mode = _GradMode(create_graph if record is None else record) if create_graph else None
     if mode is not None:
         mode.__enter__()
     try:
@@ -622,7 +625,10 @@ def gradients(output: Tensor, inputs, gradient=None, retain_graph: bool = False,
             raise TypeError(f"gradients() needs Tensors as inputs, got {type(t).__name__}")
     targets = _Targets(output, inputs, start)
     if create_graph is None:
-        create_graph = targets.outer or bool(_state.levels)
+        create_graph = targets.outer
+    # In forward mode the rules must run on Tensors so the tangents ride along, but the sweep
+    # only needs recording when something will differentiate it in reverse.
+    record = create_graph
     create_graph = create_graph or bool(_state.levels)
     if output.requires_grad:
         seed = _seed(output, gradient)
@@ -630,7 +636,7 @@ def gradients(output: Tensor, inputs, gradient=None, retain_graph: bool = False,
             seed = seed if isinstance(seed, Tensor) else Tensor._make(seed, None)
         elif isinstance(seed, Tensor):
             seed = seed.data
-        run_backward(output, seed, retain_graph or create_graph, create_graph, targets)
+        run_backward(output, seed, retain_graph or create_graph, create_graph, targets, record)
     results = []
     for t, g in zip(inputs, targets.found):
         if g is None:
