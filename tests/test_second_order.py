@@ -85,6 +85,6 @@ def test_newton_matches_the_closed_form_of_a_quadratic_in_one_step():
 
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf])
-def test_gauss_newton_rejects_nothing_silently(bad):
+def test_gauss_newton_reports_non_finite_residuals(bad):
     result = gauss_newton(lambda p: p - bad, [0.0], max_steps=3)
-    assert not result.converged
+    assert not result.converged and "not finite" in result.message

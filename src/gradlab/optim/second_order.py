@@ -67,6 +67,23 @@ def _backtrack(f, x, value, g, d, shrink=0.5, sufficient=1e-4, max_halvings=60) 
     return t
 
 
+def _note_point(result: OptimizeResult, x, value: float, g, step: int, max_steps: int, tol: float) -> bool:
+    """Add the point to the path and tell whether to stop there (and why, in result.message)."""
+    result.path.append(x.copy())
+    result.values.append(value)
+    result.grad_norms.append(float(np.linalg.norm(g)))
+    if not np.isfinite(value) or not np.all(np.isfinite(g)):
+        result.message = f"the objective or its gradient is not finite at step {step}"
+        return True
+    if result.grad_norms[-1] <= tol:
+        result.converged, result.message = True, f"gradient norm {result.grad_norms[-1]:.2e} <= tol {tol}"
+        return True
+    if step == max_steps:
+        result.message = f"stopped after max_steps={max_steps} with gradient norm {result.grad_norms[-1]:.2e}"
+        return True
+    return False
+
+
 def _as_float(value) -> float:
     return float(np.asarray(value.data if hasattr(value, "data") else value))
 
@@ -85,17 +102,7 @@ def newton(f, x0, tol: float = 1e-10, max_steps: int = 100, line_search: bool = 
     for step in range(max_steps + 1):
         value, g = value_grad(x)
         value, g = float(value), np.asarray(g, dtype=np.float64).reshape(-1)
-        result.path.append(x.copy())
-        result.values.append(value)
-        result.grad_norms.append(float(np.linalg.norm(g)))
-        if not np.isfinite(value) or not np.all(np.isfinite(g)):
-            result.message = f"f or its gradient is not finite at step {step}"
-            break
-        if result.grad_norms[-1] <= tol:
-            result.converged, result.message = True, f"gradient norm {result.grad_norms[-1]:.2e} <= tol {tol}"
-            break
-        if step == max_steps:
-            result.message = f"stopped after max_steps={max_steps} with gradient norm {result.grad_norms[-1]:.2e}"
+        if _note_point(result, x, value, g, step, max_steps, tol):
             break
         h = np.asarray(curvature(x), dtype=np.float64).reshape(len(x), len(x))
         d, shift = _positive_definite_direction(h, g)
@@ -127,14 +134,7 @@ def gauss_newton(residuals, x0, tol: float = 1e-10, max_steps: int = 100) -> Opt
         j = np.asarray(jac(x), dtype=np.float64).reshape(len(r), len(x))
         g = j.T @ r
         value = 0.5 * float(r @ r)
-        result.path.append(x.copy())
-        result.values.append(value)
-        result.grad_norms.append(float(np.linalg.norm(g)))
-        if result.grad_norms[-1] <= tol:
-            result.converged, result.message = True, f"gradient norm {result.grad_norms[-1]:.2e} <= tol {tol}"
-            break
-        if step == max_steps:
-            result.message = f"stopped after max_steps={max_steps} with gradient norm {result.grad_norms[-1]:.2e}"
+        if _note_point(result, x, value, g, step, max_steps, tol):
             break
         d = np.linalg.lstsq(j, -r, rcond=None)[0]
         t = _backtrack(half_square, x, value, g, d)
