@@ -15,13 +15,90 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--epochs", type=_positive_int, default=300, help="gradient-descent steps (default 300)")
     demo.add_argument("--lr", type=_positive_float, default=0.5, help="learning rate (default 0.5)")
     demo.add_argument("--seed", type=int, default=0, help="random seed for data and weights")
+    derive = commands.add_parser("derive", help="value and derivative of a typed formula, exact and numerical")
+    derive.add_argument(
+        "formula",
+        help='a formula of x, e.g. "x**2*sin(x)" (allowed: numbers, x, pi, e, + - * / **, '
+        "sin cos tan exp log sqrt abs tanh sigmoid relu softplus)",
+    )
+    derive.add_argument("--at", type=float, required=True, help="the point x at which to evaluate")
+    price = commands.add_parser("price", help="the profit-maximising price for a demand model")
+    price.add_argument("--demand", choices=["linear", "exponential", "elasticity"], default="linear")
+    price.add_argument("--a", type=float, required=True, help="demand scale (linear: sales at price 0)")
+    price.add_argument("--b", type=float, help="price sensitivity (linear, exponential)")
+    price.add_argument("--elasticity", type=float, help="price elasticity (constant-elasticity demand, > 1)")
+    price.add_argument("--cost", type=float, required=True, help="unit cost")
+    price.add_argument("--method", choices=["newton", "gradient"], default="newton")
     args = parser.parse_args(argv)
     if args.command == "demo":
         from .demo import run
 
         run(epochs=args.epochs, lr=args.lr, seed=args.seed)
         return 0
+    if args.command == "derive":
+        return _derive(args.formula, args.at)
+    if args.command == "price":
+        return _price(parser, args)
     parser.print_help()
+    return 0
+
+
+def _derive(formula: str, at: float) -> int:
+    import sys
+
+    from .calculus import ExpressionError, derivative, numerical_derivative, parse_expression, symbolic_derivative
+
+    try:
+        f = parse_expression(formula)
+    except ExpressionError as error:
+        print(f"gradlab derive: {error}", file=sys.stderr)
+        return 2
+    value = f(at).item()
+    exact = derivative(f)(at)
+    numeric = numerical_derivative(f, at, method="central")
+    rows = [
+        ("f(x)", f.text, ""),
+        (f"f({at:g})", f"{value:.10g}", ""),
+        (f"f'({at:g})", f"{exact:.10g}", "exact, by automatic differentiation"),
+        ("", f"{numeric:.10g}", f"central difference, error {abs(numeric - exact):.1e}"),
+        ("f'(x)", str(symbolic_derivative(f)), "symbolic, by SymPy"),
+    ]
+    width = max(len(r[0]) for r in rows)
+    for label, text, note in rows:
+        print(f"{label:<{width}} {'=' if label else ' '} {text}" + (f"   ({note})" if note else ""))
+    return 0
+
+
+def _price(parser, args) -> int:
+    import sys
+
+    from .apps.pricing import (
+        ConstantElasticityDemand,
+        ExponentialDemand,
+        LinearDemand,
+        NoInteriorMaximum,
+        optimal_price,
+    )
+
+    if args.demand == "elasticity":
+        if args.elasticity is None:
+            parser.error("--demand elasticity needs --elasticity")
+        demand = ConstantElasticityDemand(args.a, args.elasticity)
+    else:
+        if args.b is None:
+            parser.error(f"--demand {args.demand} needs --b")
+        demand = (LinearDemand if args.demand == "linear" else ExponentialDemand)(args.a, args.b)
+    try:
+        result = optimal_price(demand, args.cost, method=args.method)
+    except NoInteriorMaximum as error:
+        print(f"gradlab price: {error}", file=sys.stderr)
+        return 2
+    print(f"demand: {demand}")
+    print(f"unit cost: {args.cost:g}")
+    print(f"best price: {result.price:.6g}  (closed form {result.closed_form:.6g})")
+    print(f"units sold: {float(getattr(demand(result.price), 'data', demand(result.price))):.6g}")
+    print(f"profit: {result.profit:.6g}")
+    print(f"found by {result.method} in {result.steps} steps")
     return 0
 
 

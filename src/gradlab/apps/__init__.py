@@ -1,0 +1,1 @@
+"""Applications of the calculus to real problems (pricing; more to come)."""
