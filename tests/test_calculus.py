@@ -187,3 +187,10 @@ def test_engine_derivative_equals_symbolic_derivative_on_random_formulas(ops):
         text = {"sq": f"({text})**2", "mul": f"x*({text})", "add": f"({text}) + x"}.get(op, f"{op}({text})")
     f = calc.parse_expression(text)
     calc.check_against_symbolic(f, np.linspace(-1.5, 1.5, 7), rtol=1e-9)
+
+
+def test_step_size_study_draws_a_figure(tmp_path):
+    study = calc.step_size_study(lambda x: x**3, 1.5)
+    path = tmp_path / "steps.png"
+    study.plot(path)
+    assert path.stat().st_size > 10_000

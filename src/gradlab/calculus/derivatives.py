@@ -127,6 +127,31 @@ class StepStudy:
         lines.append("best h     " + "".join(f"{self.best[m]:>14.1e}" for m in methods))
         return "\n".join(lines)
 
+    def plot(self, path=None):
+        """Error against step size on log-log axes, one line per method (matplotlib); saved if path is given."""
+        import matplotlib
+
+        if path is not None:
+            matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        figure, axes = plt.subplots(figsize=(7, 4.5))
+        for method, errors in self.errors.items():
+            shown = np.where(errors > 0, errors, np.nan)
+            axes.loglog(
+                self.steps, shown, marker="o", markersize=3, label=f"{method} (best h = {self.best[method]:.0e})"
+            )
+        axes.set_xlabel("step h")
+        axes.set_ylabel("|estimate - exact|")
+        axes.set_title("Finite differences: truncation error (right) against rounding error (left)")
+        axes.grid(True, which="both", alpha=0.3)
+        axes.legend()
+        figure.tight_layout()
+        if path is not None:
+            figure.savefig(path, dpi=120)
+            plt.close(figure)
+        return figure
+
 
 def step_size_study(f, x: float, exact: float | None = None, steps=None, methods=("forward", "central", "complex")):
     """Measure how the error of each finite-difference method depends on the step h.
