@@ -29,7 +29,26 @@ def main(argv: list[str] | None = None) -> int:
     price.add_argument("--elasticity", type=float, help="price elasticity (constant-elasticity demand, > 1)")
     price.add_argument("--cost", type=float, required=True, help="unit cost")
     price.add_argument("--method", choices=["newton", "gradient"], default="newton")
+    race = commands.add_parser("race", help="several optimizers on a classic landscape: a table and a figure")
+    race.add_argument(
+        "landscape",
+        help="rosenbrock, beale, himmelblau, booth, matyas, six_hump_camel, rastrigin, "
+        "saddle, plateau_cliff or quadratic",
+    )
+    race.add_argument(
+        "--optimizers", default="sgd,momentum,adam", help="comma-separated names (default sgd,momentum,adam)"
+    )
+    race.add_argument("--lr", type=_positive_float, default=1e-3, help="learning rate for all of them (default 1e-3)")
+    race.add_argument(
+        "--steps", type=_positive_int, default=2000, help="steps per optimizer (default 2000, at most 100000)"
+    )
+    race.add_argument("--start", type=float, nargs=2, metavar=("X", "Y"), help="start point (default: the landscape's)")
+    race.add_argument(
+        "--figure", default="race.png", help="where to write the figure (default race.png; 'none' to skip)"
+    )
     args = parser.parse_args(argv)
+    if args.command == "race":
+        return _race(parser, args)
     if args.command == "demo":
         from .demo import run
 
@@ -99,6 +118,28 @@ def _price(parser, args) -> int:
     print(f"units sold: {float(getattr(demand(result.price), 'data', demand(result.price))):.6g}")
     print(f"profit: {result.profit:.6g}")
     print(f"found by {result.method} in {result.steps} steps")
+    return 0
+
+
+def _race(parser, args) -> int:
+    from .landscapes import get_landscape
+    from .optim import race
+
+    if args.steps > 100_000:
+        parser.error("--steps is limited to 100000")
+    try:
+        landscape = get_landscape(args.landscape)
+    except ValueError as error:
+        parser.error(str(error))
+    names = [n.strip() for n in args.optimizers.split(",") if n.strip()]
+    try:
+        result = race(landscape, {n: {"lr": args.lr} for n in names}, start=args.start, steps=args.steps)
+    except ValueError as error:
+        parser.error(str(error))
+    print(result.table())
+    if args.figure.lower() != "none":
+        result.figure(args.figure)
+        print(f"figure written to {args.figure}")
     return 0
 
 

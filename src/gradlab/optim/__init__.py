@@ -1,8 +1,50 @@
 """Optimisation: how derivatives turn into steps downhill.
 
-second_order: Newton's method (curvature from the Hessian) and Gauss–Newton for least squares.
+optimizers   SGD, Momentum, Nesterov, AdaGrad, RMSProp, Adam, AdamW, AMSGrad (PyTorch-style)
+schedules    StepLR, ExponentialLR, CosineAnnealingLR, LinearWarmup, ReduceLROnPlateau; clipping
+minimize     run an optimizer on f(x) and record the whole trajectory, with stopping rules
+race         several optimizers on one landscape, as a table and a figure
+second_order Newton's method and Gauss–Newton
 """
 
+from .minimize import OPTIMIZERS, Trajectory, make_optimizer, minimize
+from .optimizers import SGD, AdaGrad, Adam, AdamW, AMSGrad, Momentum, Nesterov, Optimizer, RMSProp
+from .race import RaceResult, race
+from .schedules import (
+    CosineAnnealingLR,
+    ExponentialLR,
+    LinearWarmup,
+    ReduceLROnPlateau,
+    StepLR,
+    clip_grad_norm,
+    clip_grad_value,
+)
 from .second_order import OptimizeResult, gauss_newton, newton
 
-__all__ = ["OptimizeResult", "gauss_newton", "newton"]
+__all__ = [
+    "OPTIMIZERS",
+    "SGD",
+    "AMSGrad",
+    "AdaGrad",
+    "Adam",
+    "AdamW",
+    "CosineAnnealingLR",
+    "ExponentialLR",
+    "LinearWarmup",
+    "Momentum",
+    "Nesterov",
+    "OptimizeResult",
+    "Optimizer",
+    "RMSProp",
+    "RaceResult",
+    "ReduceLROnPlateau",
+    "StepLR",
+    "Trajectory",
+    "clip_grad_norm",
+    "clip_grad_value",
+    "gauss_newton",
+    "make_optimizer",
+    "minimize",
+    "newton",
+    "race",
+]
