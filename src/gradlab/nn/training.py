@@ -1,0 +1,234 @@
+"""The training loop: fit, evaluate, predict.
+
+fit repeats, for every epoch and every shuffled mini-batch:
+    forward (predictions) → loss → backward (gradients) → optimizer.step() (move the weights)
+and keeps a history of the metrics per epoch. Long runs show a progress bar; early stopping
+keeps the best weights; Ctrl-C stops cleanly between two steps and also keeps the best weights.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .. import autodiff as gl
+from .module import Module
+
+__all__ = ["Callback", "EarlyStopping", "History", "evaluate", "fit", "predict"]
+
+
+@dataclass
+class History:
+    """Metrics per epoch (loss, accuracy, val_loss, val_accuracy, seconds) and how training ended."""
+
+    epochs: list = field(default_factory=list)
+    stopped: str = "completed"
+    best_epoch: int | None = None
+
+    def __getitem__(self, key):
+        return [e[key] for e in self.epochs if key in e]
+
+    def last(self) -> dict:
+        return self.epochs[-1] if self.epochs else {}
+
+
+class Callback:
+    """Hooks into fit(). Override what you need; return True from on_epoch_end to stop training."""
+
+    def on_train_begin(self, model, optimizer):
+        pass
+
+    def on_after_backward(self, model):
+        """Called after loss.backward(), before optimizer.step(): gradients are fresh."""
+
+    def on_after_step(self, model):
+        """Called after optimizer.step(): the weights have just moved."""
+
+    def on_epoch_end(self, epoch: int, logs: dict, model) -> bool:
+        return False
+
+
+class EarlyStopping(Callback):
+    """Stop when `monitor` has not improved for `patience` epochs; fit restores the best weights."""
+
+    def __init__(self, monitor: str = "val_loss", patience: int = 3, min_delta: float = 0.0):
+        self.monitor, self.patience, self.min_delta = monitor, patience, min_delta
+        self.best = math.inf
+        self.waited = 0
+
+    def on_epoch_end(self, epoch, logs, model):
+        value = logs.get(self.monitor)
+        if value is None:
+            raise KeyError(f"EarlyStopping monitors '{self.monitor}', but the logs have {sorted(logs)}")
+        sign = -1 if "accuracy" in self.monitor else 1
+        if sign * value < self.best - self.min_delta:
+            self.best, self.waited = sign * value, 0
+            return False
+        self.waited += 1
+        return self.waited >= self.patience
+
+
+def _batches(n: int, batch_size: int, rng):
+    order = rng.permutation(n) if rng is not None else np.arange(n)
+    for start in range(0, n, batch_size):
+        yield order[start : start + batch_size]
+
+
+def _accuracy(output: np.ndarray, labels: np.ndarray) -> float | None:
+    labels = np.asarray(labels)
+    if labels.dtype.kind in "iu" and output.ndim == 2 and output.shape[1] > 1:
+        return float(np.mean(output.argmax(axis=1) == labels))
+    if output.ndim == labels.ndim and output.shape == labels.shape and set(np.unique(labels)) <= {0, 1}:
+        return float(np.mean((output > 0) == (labels > 0.5)))
+    return None
+
+
+class _Progress:
+    """A one-line progress bar on a terminal; occasional plain lines in a log."""
+
+    def __init__(self, total: int, epoch: int, epochs: int, enabled: bool, stream=None):
+        self.total, self.epoch, self.epochs, self.enabled = total, epoch, epochs, enabled
+        self.stream = stream or sys.stderr
+        self.tty = getattr(self.stream, "isatty", lambda: False)()
+        self.start = time.perf_counter()
+        self.last = 0.0
+
+    def update(self, done: int, loss: float, accuracy: float | None):
+        if not self.enabled:
+            return
+        now = time.perf_counter()
+        if self.tty and (now - self.last > 0.1 or done == self.total):
+            self.last = now
+            width = 24
+            bar = "#" * int(width * done / self.total) + "-" * (width - int(width * done / self.total))
+            acc = "" if accuracy is None else f" acc {accuracy:.3f}"
+            rate = done / max(now - self.start, 1e-9)
+            self.stream.write(
+                f"\repoch {self.epoch}/{self.epochs} [{bar}] {done}/{self.total} loss {loss:.4f}{acc}"
+                f" ({rate:.0f} batches/s)"
+            )
+            self.stream.flush()
+
+    def finish(self, logs: dict):
+        if not self.enabled:
+            return
+        parts = [f"{k} {v:.4f}" for k, v in logs.items() if k != "seconds" and v is not None]
+        prefix = "\r" if self.tty else ""
+        self.stream.write(
+            f"{prefix}epoch {self.epoch}/{self.epochs}: "
+            + ", ".join(parts)
+            + f" ({logs['seconds']:.1f} s)"
+            + " " * 20
+            + "\n"
+        )
+        self.stream.flush()
+
+
+def fit(
+    model: Module,
+    loss_fn,
+    optimizer,
+    train_data,
+    val_data=None,
+    epochs: int = 10,
+    batch_size: int = 64,
+    shuffle: bool = True,
+    seed: int | None = 0,
+    callbacks=(),
+    verbose: bool = True,
+    dtype=None,
+) -> History:
+    """Train `model` on train_data = (x, y); return the History.
+
+    loss_fn(output, y_batch) must return a single-number Tensor. Accuracy is reported for
+    classification (integer labels with logits per class, or 0/1 targets with one logit).
+    """
+    x, y = (np.asarray(a) for a in train_data)
+    if len(x) != len(y):
+        raise ValueError(f"train_data has {len(x)} inputs but {len(y)} targets")
+    if dtype is not None:
+        x = x.astype(dtype)
+    rng = np.random.default_rng(seed) if shuffle else None
+    history = History()
+    best_state, best_value = None, math.inf
+    stopper = next((c for c in callbacks if isinstance(c, EarlyStopping)), None)
+    for c in callbacks:
+        c.on_train_begin(model, optimizer)
+    batches_per_epoch = math.ceil(len(x) / batch_size)
+    try:
+        for epoch in range(1, epochs + 1):
+            model.train()
+            progress = _Progress(batches_per_epoch, epoch, epochs, verbose)
+            start = time.perf_counter()
+            total_loss, correct, seen, count = 0.0, 0.0, 0, 0
+            for i, index in enumerate(_batches(len(x), batch_size, rng), start=1):
+                xb, yb = gl.Tensor(x[index]), y[index]
+                output = model(xb)
+                loss = loss_fn(output, yb)
+                optimizer.zero_grad()
+                loss.backward()
+                for c in callbacks:
+                    c.on_after_backward(model)
+                optimizer.step()
+                for c in callbacks:
+                    c.on_after_step(model)
+                value = loss.item()
+                if not math.isfinite(value):
+                    raise FloatingPointError(
+                        f"the loss became {value} at epoch {epoch}, batch {i}: lower the learning rate, or check the "
+                        "data for NaN/Inf (gl.detect_anomaly() names the op that produced it)"
+                    )
+                total_loss += value * len(index)
+                seen += len(index)
+                accuracy = _accuracy(output.data, yb)
+                if accuracy is not None:
+                    correct += accuracy * len(index)
+                    count += len(index)
+                progress.update(i, total_loss / seen, correct / count if count else None)
+            logs = {"loss": total_loss / seen, "accuracy": correct / count if count else None}
+            if val_data is not None:
+                scores = evaluate(model, loss_fn, val_data, batch_size=max(batch_size, 256), dtype=dtype)
+                logs["val_loss"], logs["val_accuracy"] = scores["loss"], scores["accuracy"]
+            logs["seconds"] = time.perf_counter() - start
+            history.epochs.append(logs)
+            progress.finish(logs)
+            watched = logs.get(stopper.monitor if stopper else "val_loss", logs["loss"])
+            watched = -watched if stopper and "accuracy" in stopper.monitor else watched
+            if watched is not None and watched < best_value:
+                best_value, best_state, history.best_epoch = watched, model.state_dict(), epoch
+            if any(c.on_epoch_end(epoch, logs, model) for c in callbacks):
+                history.stopped = "early stopping"
+                break
+    except KeyboardInterrupt:
+        history.stopped = "interrupted"
+        if verbose:
+            sys.stderr.write("\ntraining interrupted: keeping the best weights so far\n")
+    if best_state is not None and (stopper is not None or history.stopped == "interrupted"):
+        model.load_state_dict(best_state)
+    model.eval()
+    return history
+
+
+def predict(model: Module, x, batch_size: int = 256, dtype=None) -> np.ndarray:
+    """The model's outputs for x, in evaluation mode, without recording anything."""
+    x = np.asarray(x) if dtype is None else np.asarray(x, dtype=dtype)
+    model.eval()
+    outputs = []
+    with gl.no_grad():
+        for start in range(0, len(x), batch_size):
+            outputs.append(model(gl.Tensor(x[start : start + batch_size])).data)
+    return np.concatenate(outputs) if outputs else np.empty((0,))
+
+
+def evaluate(model: Module, loss_fn, data, batch_size: int = 256, dtype=None) -> dict:
+    """{"loss": mean loss, "accuracy": fraction correct (None for regression)} on data = (x, y)."""
+    x, y = data
+    y = np.asarray(y)
+    output = predict(model, x, batch_size, dtype)
+    with gl.no_grad():
+        loss = float(loss_fn(gl.Tensor(output), y).item())
+    return {"loss": loss, "accuracy": _accuracy(output, y)}
