@@ -162,7 +162,7 @@ def test_fit_drives_the_loss_down_and_keeps_a_history():
         optim.Adam(model.parameters(), lr=0.01),
         (x, y),
         val_data=(x[:100], y[:100]),
-        epochs=15,
+        epochs=40,
         batch_size=32,
         verbose=False,
     )
