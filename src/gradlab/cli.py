@@ -46,7 +46,18 @@ def main(argv: list[str] | None = None) -> int:
     race.add_argument(
         "--figure", default="race.png", help="where to write the figure (default race.png; 'none' to skip)"
     )
+    train = commands.add_parser("train", help="train a network on a real data set (MNIST)")
+    train.add_argument("dataset", choices=["mnist"])
+    train.add_argument("--model", choices=["mlp", "cnn"], default="mlp")
+    train.add_argument("--epochs", type=_positive_int, default=5)
+    train.add_argument("--batch-size", type=_positive_int, default=128)
+    train.add_argument("--lr", type=_positive_float, default=1e-3)
+    train.add_argument("--data", help="folder with the four MNIST .gz files (default: $GRADLAB_DATA or the cache)")
+    train.add_argument("--limit", type=_positive_int, help="train on the first N images only")
+    train.add_argument("--save", help="write the trained weights to this .npz file")
     args = parser.parse_args(argv)
+    if args.command == "train":
+        return _train(args)
     if args.command == "race":
         return _race(parser, args)
     if args.command == "demo":
@@ -118,6 +129,33 @@ def _price(parser, args) -> int:
     print(f"units sold: {float(getattr(demand(result.price), 'data', demand(result.price))):.6g}")
     print(f"profit: {result.profit:.6g}")
     print(f"found by {result.method} in {result.steps} steps")
+    return 0
+
+
+def _train(args) -> int:
+    import sys
+
+    from .apps.mnist import train_mnist
+
+    try:
+        result = train_mnist(
+            args.model,
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            lr=args.lr,
+            data_dir=args.data,
+            limit=args.limit,
+            save=args.save,
+        )
+    except (FileNotFoundError, ValueError) as error:
+        print(f"gradlab train: {error}", file=sys.stderr)
+        return 2
+    print(
+        f"{args.model}: test accuracy {result.test_accuracy:.2%} (loss {result.test_loss:.4f}) on the official "
+        f"10,000 test images; {result.seconds_per_epoch:.1f} s per epoch"
+    )
+    if args.save:
+        print(f"weights saved to {args.save}")
     return 0
 
 

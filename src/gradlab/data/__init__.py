@@ -1,0 +1,27 @@
+"""Data: MNIST from its original IDX files (checked against SHA-256 sums, downloaded on request),
+2-D toy sets for classification, mini-batches and a train/test split. NumPy only.
+
+    images, labels = load_mnist(split="train")          float32 (60000, 1, 28, 28) in [0, 1], int64 (60000,)
+    x, y = make_moons(n=200, noise=0.1, seed=0)          float64 (200, 2), int64 (200,)
+    for xb, yb in batches(x, y, batch_size=32, seed=epoch): ...
+"""
+
+from .batches import batches, train_test_split
+from .mnist import FILES, MIRRORS, SHA256, default_root, download_mnist, load_mnist
+from .toy import make_blobs, make_circles, make_moons, make_spiral, make_xor
+
+__all__ = [
+    "FILES",
+    "MIRRORS",
+    "SHA256",
+    "batches",
+    "default_root",
+    "download_mnist",
+    "load_mnist",
+    "make_blobs",
+    "make_circles",
+    "make_moons",
+    "make_spiral",
+    "make_xor",
+    "train_test_split",
+]
