@@ -114,15 +114,34 @@ class Conv2d(Function):
 
     def forward(self, x, w, stride, padding):
         self.stride, self.padding = stride, padding
-        patches = _conv_patches(x, w.shape[2:], stride, padding)
-        self.saved = patches
-        return np.tensordot(patches, w, axes=([1, 4, 5], [1, 2, 3])).transpose(0, 3, 1, 2)
+        f, c, kh, kw = w.shape
+        patches = _windows(_pad_hw(x, padding), kh, kw, stride)  # a strided view, no copy yet
+        n, _, oh, ow = patches.shape[:4]
+        # im2col: one row per output position, one column per (channel, kernel offset), copied once
+        # here and kept for the weight gradient. Rows in (n, h, w) order make both products below
+        # plain 2-D matrix multiplications.
+        cols = patches.transpose(0, 2, 3, 1, 4, 5).reshape(n * oh * ow, c * kh * kw)
+        self.saved = cols
+        return (cols @ w.reshape(f, -1).T).reshape(n, oh, ow, f).transpose(0, 3, 1, 2)
 
     def vjp(self, g, y, x, w):
-        traced = isinstance(g, Tensor)
+        if isinstance(g, Tensor):
+            return self._recorded_vjp(g, x, w)
+        f, c, kh, kw = w.shape
+        n, _, oh, ow = g.shape
+        g2 = g.transpose(0, 2, 3, 1).reshape(n * oh * ow, f)  # the output gradient in the rows' order
+        gw = (g2.T @ self.saved).reshape(w.shape) if self.needs[1] else None
+        gx = None
+        if self.needs[0]:
+            cols = (g2 @ w.reshape(f, -1)).reshape(n, oh, ow, c, kh, kw).transpose(0, 3, 1, 2, 4, 5)
+            gx = _fold_any(cols, x.shape, self.stride, self.padding)
+        return gx, gw
+
+    def _recorded_vjp(self, g, x, w):
+        """The same rule written with ops, so that it can be differentiated again."""
         gx = gw = None
         if self.needs[1]:
-            patches = _conv_patches(x, w.shape[2:], self.stride, self.padding) if traced else self.saved
+            patches = _conv_patches(x, w.shape[2:], self.stride, self.padding)
             gw = _tensordot(g, patches, ([0, 2, 3], [0, 2, 3]))
         if self.needs[0]:
             cols = _tensordot(g, w, ([1], [0])).transpose((0, 3, 1, 2, 4, 5))
