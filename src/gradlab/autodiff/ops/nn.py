@@ -9,6 +9,7 @@ from ..tensor import Function, ShapeError, Tensor, user_site
 from . import _xp as xp
 from ._common import tangent_sum, tensor, tensor_pair
 from .linalg import _tensordot
+from .shape import IndexAdd
 
 
 def _windows(x, kh, kw, stride):
@@ -99,6 +100,29 @@ def _fold_any(cols, shape, stride, padding):
     return _crop_hw(_fold(cols, (n, c, h + 2 * padding, w + 2 * padding), stride), padding)
 
 
+def _conv_input_gradient(rows, w, shape, out_hw, stride, padding):
+    """dL/dx of a convolution from the output gradient as rows (F, N·OH·OW) (col2im).
+
+    One matrix product gives every patch's gradient, G[c, i, j, n, h, w] = Σ_f w[f, c, i, j] g[n, f, h, w];
+    each is then added back where its patch came from, x_pad[n, c, h·s + i, w·s + j]. The sums
+    run kernel row by kernel row: the offsets j of one row i go into a band one image row
+    tall, and the band joins the image once, which halves the scattered writes.
+    """
+    f, c, kh, kw = w.shape
+    n, _, h, wd = shape
+    oh, ow = out_hw
+    s = stride
+    patches = (w.reshape(f, -1).T @ rows).reshape(c, kh, kw, n, oh, ow)
+    out = np.zeros((c, n, h + 2 * padding, wd + 2 * padding), dtype=rows.dtype)
+    band = np.empty((c, n, oh, wd + 2 * padding), dtype=rows.dtype)
+    for i in range(kh):
+        band.fill(0)
+        for j in range(kw):
+            band[:, :, :, j : j + s * (ow - 1) + 1 : s] += patches[:, i, j]
+        out[:, :, i : i + s * (oh - 1) + 1 : s, :] += band
+    return _crop_hw(out.transpose(1, 0, 2, 3), padding)
+
+
 class Conv2d(Function):
     """y[n, f] = Σ_c x[n, c] ⋆ w[f, c] (cross-correlation, as in every deep-learning library).
 
@@ -117,24 +141,21 @@ class Conv2d(Function):
         f, c, kh, kw = w.shape
         patches = _windows(_pad_hw(x, padding), kh, kw, stride)  # a strided view, no copy yet
         n, _, oh, ow = patches.shape[:4]
-        # im2col: one row per output position, one column per (channel, kernel offset), copied once
-        # here and kept for the weight gradient. Rows in (n, h, w) order make both products below
-        # plain 2-D matrix multiplications.
-        cols = patches.transpose(0, 2, 3, 1, 4, 5).reshape(n * oh * ow, c * kh * kw)
+        # im2col, channel first: one row per (channel, kernel offset), one column per output
+        # position. Copied once here (in runs along the image rows, the fastest order to gather)
+        # and kept for the weight gradient; both directions are then plain matrix products.
+        cols = patches.transpose(1, 4, 5, 0, 2, 3).reshape(c * kh * kw, n * oh * ow)
         self.saved = cols
-        return (cols @ w.reshape(f, -1).T).reshape(n, oh, ow, f).transpose(0, 3, 1, 2)
+        return (w.reshape(f, -1) @ cols).reshape(f, n, oh, ow).transpose(1, 0, 2, 3)
 
     def vjp(self, g, y, x, w):
         if isinstance(g, Tensor):
             return self._recorded_vjp(g, x, w)
-        f, c, kh, kw = w.shape
+        f = w.shape[0]
         n, _, oh, ow = g.shape
-        g2 = g.transpose(0, 2, 3, 1).reshape(n * oh * ow, f)  # the output gradient in the rows' order
-        gw = (g2.T @ self.saved).reshape(w.shape) if self.needs[1] else None
-        gx = None
-        if self.needs[0]:
-            cols = (g2 @ w.reshape(f, -1)).reshape(n, oh, ow, c, kh, kw).transpose(0, 3, 1, 2, 4, 5)
-            gx = _fold_any(cols, x.shape, self.stride, self.padding)
+        rows = np.ascontiguousarray(g.transpose(1, 0, 2, 3)).reshape(f, n * oh * ow)  # g in the columns' order
+        gw = (rows @ self.saved.T).reshape(w.shape) if self.needs[1] else None
+        gx = _conv_input_gradient(rows, w, x.shape, (oh, ow), self.stride, self.padding) if self.needs[0] else None
         return gx, gw
 
     def _recorded_vjp(self, g, x, w):
@@ -159,30 +180,78 @@ class Conv2d(Function):
 
 class MaxPool2d(Function):
     """y[n, c, h, w] = max of the k×k patch;  dL/dx = g at the patch maximum (split on ties);
-    dy = dx at the patch maximum (averaged over ties)."""
+    dy = dx at the patch maximum (averaged over ties).
 
-    __slots__ = ("kernel", "stride")
+    When the patches tile the image (stride = kernel, sizes divisible), the element at offset
+    (i, j) of every patch is the strided slice x[:, :, i::k, j::k]: the maximum is k² element-wise
+    maxima of such slices, and the gradient goes back slice by slice, with no gathering at all.
+    """
+
+    __slots__ = ("kernel", "stride", "tiled")
 
     def forward(self, x, kernel, stride):
         self.stride, self.kernel = stride, kernel
+        h, w = x.shape[2:]
+        self.tiled = stride == kernel and h % kernel == 0 and w % kernel == 0
+        if self.tiled:
+            offsets = self._offsets(x)
+            y = offsets[0].copy()
+            for part in offsets[1:]:
+                np.maximum(y, part, out=y)
+            return y
         patches = _windows(x, kernel, kernel, stride)
         self.saved = patches
         return patches.max(axis=(4, 5))
 
-    def _share(self, y, x):
-        """1/count at each patch's (tied) maxima, 0 elsewhere: (N, C, OH, OW, k, k), a plain array."""
-        patches = (
-            self.saved if self.saved is not None else _windows(xp.values(x), self.kernel, self.kernel, self.stride)
-        )
-        hit = patches == xp.values(y)[..., None, None]
+    def _offsets(self, v):
+        k = self.kernel
+        return [v[:, :, i::k, j::k] for i in range(k) for j in range(k)]
+
+    def _tile_shares(self, y, x):
+        """For each offset of the tiles, 1/count where it holds the (tied) maximum, else 0."""
+        values, top = xp.values(x), xp.values(y)
+        hits = [part == top for part in self._offsets(values)]
+        count = np.zeros(top.shape, dtype=values.dtype)
+        for hit in hits:
+            count += hit
+        return [hit / count for hit in hits]
+
+    def _patch_share(self, y, x):
+        """1/count at each patch's (tied) maxima, 0 elsewhere, shaped as the patches (N, C, OH, OW, k, k)."""
+        values, top = xp.values(x), xp.values(y)
+        patches = self.saved if self.saved is not None else _windows(values, self.kernel, self.kernel, self.stride)
+        hit = patches == top[..., None, None]
         return (hit / hit.sum(axis=(4, 5), keepdims=True)).astype(patches.dtype, copy=False)
 
     def vjp(self, g, y, x):
-        return (_fold_any(g[..., None, None] * self._share(y, x), x.shape, self.stride, 0),)
+        if self.tiled:
+            shares = self._tile_shares(y, x)
+            if isinstance(g, Tensor):
+                k = self.kernel
+                pieces = [
+                    IndexAdd.apply(
+                        g * share, index=(slice(None), slice(None), slice(i, None, k), slice(j, None, k)), shape=x.shape
+                    )
+                    for (i, j), share in zip(np.ndindex(k, k), shares)
+                ]
+                total = pieces[0]
+                for piece in pieces[1:]:
+                    total = total + piece
+                return (total,)
+            gx = np.empty(x.shape, dtype=g.dtype)
+            for part, share in zip(self._offsets(gx), shares):
+                np.multiply(g, share, out=part)
+            return (gx,)
+        return (_fold_any(g[..., None, None] * self._patch_share(y, x), x.shape, self.stride, 0),)
 
     def jvp(self, dxs, y, x):
+        if self.tiled:
+            total = None
+            for part, share in zip(self._offsets(dxs[0]), self._tile_shares(y, x)):
+                total = part * share if total is None else total + part * share
+            return total
         k = (self.kernel, self.kernel)
-        return (unfold(dxs[0], k, self.stride) * self._share(y, x)).sum(axis=(4, 5))
+        return (unfold(dxs[0], k, self.stride) * self._patch_share(y, x)).sum(axis=(4, 5))
 
 
 class AvgPool2d(Function):
