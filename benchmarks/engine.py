@@ -6,8 +6,10 @@ and, in the "linear" rows, as one fused op (gl.linear, torch.addmm). Two network
   tiny  2-16-16-1, ReLU, mean squared error, 256 points, float64   (per-op Python overhead bound)
 PyTorch (eager, CPU) and HIPS autograd run the same steps when they are installed.
 
-BLAS is pinned to one thread; the implementations are interleaved round by round. Reported: the
-median time per step over the rounds, and the median over rounds of the ratio to hand-written NumPy.
+BLAS is pinned to one thread and time is the process's CPU time (so a busy neighbour on this
+shared machine slows the wall clock but not the measurement); the implementations are
+interleaved round by round. Reported: the median time per step over the rounds, and the median
+over rounds of the ratio to hand-written NumPy.
 
     python benchmarks/engine.py [--rounds 15]
 """
@@ -205,10 +207,10 @@ def measure(task, rounds, steps):
     times = {name: [] for name in steps_of}
     for _ in range(rounds):
         for name, step in steps_of.items():
-            start = time.perf_counter()
+            start = time.process_time()
             for _ in range(steps):
                 step()
-            times[name].append((time.perf_counter() - start) / steps)
+            times[name].append((time.process_time() - start) / steps)
     base = times["numpy (by hand)"]
     return {
         name: (statistics.median(t), statistics.median(a / b for a, b in zip(t, base))) for name, t in times.items()

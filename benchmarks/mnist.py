@@ -6,8 +6,9 @@ Two parts:
             wall time per epoch. Targets: MLP >= 98.0 %, CNN >= 99.0 %.
   speed     the same training step (forward, cross-entropy, backward, Adam) of the same
             architecture in gradlab and in PyTorch (CPU, eager), BLAS and torch on one thread,
-            interleaved round by round on identical batches; the median time per step, projected
-            to an epoch (469 steps), and the ratio. Targets: MLP <= 1.0x, CNN <= 2.5x PyTorch.
+            interleaved round by round on identical batches, timed as process CPU time (robust to
+            busy neighbours on a shared machine); the median time per step, projected to an epoch
+            (469 steps), and the median per-round ratio. Targets: MLP <= 1.0x, CNN <= 2.5x PyTorch.
 
     GRADLAB_DATA=../shared/data/mnist python benchmarks/mnist.py [--part speed|accuracy|both]
 """
@@ -109,10 +110,10 @@ def speed(kind, rounds, steps):
     times = {name: [] for name in contenders}
     for _ in range(rounds):
         for name, step in contenders.items():
-            start = time.perf_counter()
+            start = time.process_time()
             for xb, yb in batches:
                 step(xb, yb)
-            times[name].append((time.perf_counter() - start) / len(batches))
+            times[name].append((time.process_time() - start) / len(batches))
     print(f"\n{kind.upper()} training step, batch 128, one thread each, median of {rounds} rounds of {steps} steps")
     base = times.get("pytorch")
     for name, t in times.items():

@@ -7,7 +7,8 @@
    3 outputs). Forward mode costs one pass per input, reverse one sweep per output, so jacfwd
    should win on the tall one and jacrev on the wide one.
 
-BLAS is pinned to one thread; each figure is the median of several timed repetitions.
+BLAS is pinned to one thread; each figure is the median of several timed repetitions of the
+process's CPU time.
 
     python benchmarks/second_order.py
 """
@@ -57,10 +58,10 @@ def median_time(fn, repeats=15, inner=3):
     fn()
     times = []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start = time.process_time()
         for _ in range(inner):
             fn()
-        times.append((time.perf_counter() - start) / inner)
+        times.append((time.process_time() - start) / inner)
     return statistics.median(times)
 
 
