@@ -24,7 +24,7 @@ from .layers import (
 )
 from .losses import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
 from .module import Module, Parameter
-from .training import Callback, EarlyStopping, History, evaluate, fit, predict
+from .training import Callback, EarlyStopping, History, LearningRateSchedule, evaluate, fit, predict
 
 __all__ = [
     "GELU",
@@ -43,6 +43,7 @@ __all__ = [
     "History",
     "LayerNorm",
     "LeakyReLU",
+    "LearningRateSchedule",
     "Linear",
     "MSELoss",
     "MaxPool2d",

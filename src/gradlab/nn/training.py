@@ -18,7 +18,7 @@ import numpy as np
 from .. import autodiff as gl
 from .module import Module
 
-__all__ = ["Callback", "EarlyStopping", "History", "evaluate", "fit", "predict"]
+__all__ = ["Callback", "EarlyStopping", "History", "LearningRateSchedule", "evaluate", "fit", "predict"]
 
 
 @dataclass
@@ -70,6 +70,18 @@ class EarlyStopping(Callback):
             return False
         self.waited += 1
         return self.waited >= self.patience
+
+
+class LearningRateSchedule(Callback):
+    """Step a schedule from gradlab.optim (StepLR, CosineAnnealingLR, ...) once per epoch."""
+
+    def __init__(self, schedule):
+        self.schedule = schedule
+
+    def on_epoch_end(self, epoch, logs, model):
+        logs["lr"] = self.schedule.optimizer.lr
+        self.schedule.step()
+        return False
 
 
 def _batches(n: int, batch_size: int, rng):
