@@ -123,7 +123,7 @@ class Optimizer:
 
     def state_arrays(self, p: Tensor) -> dict:
         """The optimizer's internal state for one parameter (velocity, moments, ...), for plotting."""
-        return self.state.get(id(p), {})
+        return {k: v for k, v in self.state.get(id(p), {}).items() if not k.startswith("_")}
 
 
 def _decayed(theta, g, group):
@@ -201,16 +201,32 @@ class Adam(Optimizer):
     defaults = {"lr": 0.001, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.0}
 
     def update(self, theta, g, state, group):
-        g = _decayed(theta, g, group)
-        return group["lr"] * self._direction(g, state, group)
+        step = self._direction(_decayed(theta, g, group), state, group)
+        step *= group["lr"]
+        return step
 
     def _direction(self, g, state, group):
+        """m̂ / (√v̂ + ε), computed in place in a per-parameter work buffer: a big layer would
+        otherwise allocate half a dozen arrays of its size at every step."""
         b1, b2 = group["beta1"], group["beta2"]
         t = state["step"] = state.get("step", 0) + 1
-        m = state["m"] = b1 * state.get("m", 0.0) + (1 - b1) * g
-        v = state["v"] = b2 * state.get("v", 0.0) + (1 - b2) * g * g
-        v = self._second_moment(v, state)
-        return (m / (1 - b1**t)) / (np.sqrt(v / (1 - b2**t)) + group["eps"])
+        if "m" not in state:
+            state["m"], state["v"] = np.zeros_like(g), np.zeros_like(g)
+            state["_work"] = np.empty_like(g)  # scratch space, not state: neither saved nor shown
+        m, v, work = state["m"], state["v"], state["_work"]
+        np.multiply(g, 1 - b1, out=work)
+        m *= b1
+        m += work  # m ← β₁ m + (1 - β₁) g
+        np.square(g, out=work)
+        work *= 1 - b2
+        v *= b2
+        v += work  # v ← β₂ v + (1 - β₂) g²
+        np.sqrt(self._second_moment(v, state), out=work)
+        work *= 1 / np.sqrt(1 - b2**t)
+        work += group["eps"]  # √v̂ + ε
+        np.divide(m, work, out=work)
+        work *= 1 / (1 - b1**t)  # m̂ / (√v̂ + ε)
+        return work
 
     def _second_moment(self, v, state):
         return v
