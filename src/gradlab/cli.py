@@ -55,7 +55,14 @@ def main(argv: list[str] | None = None) -> int:
     train.add_argument("--data", help="folder with the four MNIST .gz files (default: $GRADLAB_DATA or the cache)")
     train.add_argument("--limit", type=_positive_int, help="train on the first N images only")
     train.add_argument("--save", help="write the trained weights to this .npz file")
+    from .apps.recommender_cli import add_recommend_command
+
+    add_recommend_command(commands)
     args = parser.parse_args(argv)
+    if args.command == "recommend":
+        from .apps.recommender_cli import run as run_recommend
+
+        return run_recommend(args)
     if args.command == "train":
         return _train(args)
     if args.command == "race":

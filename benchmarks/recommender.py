@@ -1,0 +1,266 @@
+"""Benchmark: the matrix-factorisation recommender on the official MovieLens 100K folds, beside Surprise.
+
+For each official split u1–u5 (fit on uK.base, 80,000 ratings; score on uK.test, 20,000) it fits
+  gradlab sgd           fit_sgd with the library defaults (DEFAULTS["sgd"])
+  gradlab sgd (S)       fit_sgd with Surprise's SVD defaults (k 100, 20 epochs, lr 0.005, λ 0.02, init 0.1):
+                        the same algorithm (in float32 and in shuffled order), so it should score like
+                        Surprise's SVD
+  gradlab als           fit_als with the library defaults
+  gradlab baseline      fit_baseline (μ + b_u + b_i, alternating closed form)
+  surprise SVD          surprise.SVD() with its default parameters, when scikit-surprise is installed
+  surprise baseline     surprise.BaselineOnly() (ALS, its defaults)
+and prints RMSE, MAE and the CPU seconds of the fit (time.process_time(), BLAS pinned to one thread;
+the methods are interleaved fold by fold, and with --rounds N each fit is timed N times and the
+median kept, so a busy neighbour on a shared machine moves all of them alike). Data loading and the
+scoring are not timed. gradlab's fit time includes mapping the raw ids to indices; Surprise's does not
+include building its Trainset (only algo.fit is timed), which favours Surprise slightly.
+
+gradlab's inner loops are compiled by Numba (cache=True). The first call in a process either compiles
+them (no cache yet: several seconds) or loads them from the on-disk cache (about half a second, most of
+it starting LLVM); that first call is made and timed once before the folds, reported on its own (with
+which of the two it was), and not counted in the fit times.
+
+    python benchmarks/recommender.py [--folds 1,2,3,4,5] [--rounds 3] [--data DIR]
+    python benchmarks/recommender.py --search [sgd|als]   # how the defaults were chosen (u1.base only)
+
+--search repeats the hyper-parameter search behind DEFAULTS: it holds out a random tenth of u1.base
+as validation data, fits every configuration of a small grid on the other nine tenths (two seeds
+each), and picks the fastest configuration whose mean validation RMSE is within 0.001 (the seed noise)
+of the best; for SGD only configurations that fit no slower than Surprise's SVD on the same data count.
+The official test files are never looked at.
+"""
+
+from __future__ import annotations
+
+import os
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS"):
+    os.environ[_var] = "1"
+
+import argparse  # noqa: E402
+import itertools  # noqa: E402
+import statistics  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from gradlab.apps import recommender as rec  # noqa: E402
+from gradlab.data.movielens import Ratings, load_split  # noqa: E402
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "ml-100k"
+TARGET_RMSE = 0.925
+SURPRISE_SETTINGS = {"factors": 100, "epochs": 20, "lr": 0.005, "reg": 0.02, "reg_bias": 0.02, "init_std": 0.1}
+
+try:
+    import surprise
+except ImportError:  # the benchmark still runs; the Surprise rows are left out and the reason printed
+    surprise = None
+
+
+# --- the contestants: each takes (train, test) and returns (fit seconds, RMSE, MAE, model) --------------
+def gradlab_runner(method, **options):
+    def run(train: Ratings, test: Ratings):
+        model = rec.fit(train, method, progress=False, **options)
+        scores = model.evaluate(test)
+        return model.fit_seconds, scores.rmse, scores.mae, model
+
+    return run
+
+
+def surprise_runner(make):
+    def run(train: Ratings, test: Ratings):
+        trainset = _surprise_trainset(train)
+        algo = make()
+        start = time.process_time()
+        algo.fit(trainset)
+        seconds = time.process_time() - start
+        # Surprise reads ids from files as text
+        predictions = algo.test(list(zip(test.user.astype(str), test.item.astype(str), test.rating.tolist())))
+        return (
+            seconds,
+            surprise.accuracy.rmse(predictions, verbose=False),
+            surprise.accuracy.mae(predictions, verbose=False),
+            None,
+        )
+
+    return run
+
+
+def _surprise_trainset(ratings: Ratings):
+    """Surprise's Trainset of the ratings, through a file in the u.data format (its loader without pandas)."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "ratings.tsv"
+        lines = (f"{u}\t{i}\t{r:g}\t0\n" for u, i, r in zip(ratings.user, ratings.item, ratings.rating))
+        path.write_text("".join(lines))
+        reader = surprise.Reader(line_format="user item rating timestamp", sep="\t", rating_scale=(1, 5))
+        return surprise.Dataset.load_from_file(str(path), reader).build_full_trainset()
+
+
+def contestants() -> dict:
+    runs = {
+        "gradlab sgd": gradlab_runner("sgd"),
+        "gradlab sgd (S)": gradlab_runner("sgd", **SURPRISE_SETTINGS),
+        "gradlab als": gradlab_runner("als"),
+        "gradlab baseline": gradlab_runner("baseline"),
+    }
+    if surprise is not None:
+        runs["surprise SVD"] = surprise_runner(lambda: surprise.SVD(random_state=0))
+        runs["surprise baseline"] = surprise_runner(lambda: surprise.BaselineOnly(verbose=False))
+    return runs
+
+
+def warm_up() -> str:
+    """Make (and time) the first call of every compiled kernel, so that no fold pays for it."""
+    kernels = [rec._sgd_epoch, rec._predict_kernel, rec._ridge_rows, rec._cholesky_solve]
+    tiny = Ratings(np.array([1, 1, 2]), np.array([1, 2, 1]), np.array([4.0, 3.0, 5.0]))
+    start = time.process_time()
+    rec.fit_sgd(tiny, factors=2, epochs=1, progress=False).evaluate(tiny)
+    rec.fit_als(tiny, factors=2, epochs=1, progress=False)
+    seconds = time.process_time() - start
+    hits = sum(sum(k.stats.cache_hits.values()) for k in kernels)
+    misses = sum(sum(k.stats.cache_misses.values()) for k in kernels)
+    how = "loaded from Numba's on-disk cache" if misses == 0 else f"compiled ({misses} kernels were not in the cache)"
+    return f"Numba first call: {seconds:.2f} s CPU, {how}; {hits} cache hits. Not included in the fit times below."
+
+
+def benchmark(args) -> int:
+    folds = [int(f) for f in args.folds.split(",")]
+    print(f"MovieLens 100K from {args.data}; folds {folds}; {args.rounds} timing round(s) per fit (median kept)")
+    print(warm_up())
+    if surprise is None:
+        print("scikit-surprise is not installed: its rows are missing (pip install scikit-surprise)")
+    else:
+        print(f"scikit-surprise {surprise.__version__}")
+    print("gradlab defaults: " + "; ".join(f"{m} {settings}" for m, settings in rec.DEFAULTS.items()))
+    runs = contestants()
+    results = {name: [] for name in runs}  # name -> [(fold, seconds, rmse, mae)]
+    ranking = {name: [] for name in runs if name.startswith("gradlab")}
+    for fold in folds:
+        train, test = load_split(args.data, fold)
+        rows = []
+        for name, run in runs.items():
+            times = []
+            for _ in range(args.rounds):
+                seconds, rmse, mae, model = run(train, test)
+                times.append(seconds)
+            seconds = statistics.median(times)
+            results[name].append((fold, seconds, rmse, mae))
+            if model is not None:
+                ranking[name].append(rec.precision_recall_at_k(model, test, k=10))
+            rows.append((name, rmse, mae, seconds))
+        print(f"\nfold u{fold}: fit on u{fold}.base ({len(train):,} ratings), score on u{fold}.test ({len(test):,})")
+        _table(rows)
+    print(f"\nmean over folds {', '.join(f'u{f}' for f in folds)}")
+    _table(
+        [(name, *(statistics.mean(r[k] for r in res) for k in (2, 3, 1))) for name, res in results.items()],
+        spread=True,
+        results=results,
+    )
+    print("\nranking (full catalogue, items rated in training left out; relevant = rated >= 4 in the test split)")
+    for name, scores in ranking.items():
+        p = statistics.mean(s.precision for s in scores)
+        r = statistics.mean(s.recall for s in scores)
+        print(f"  {name:<18} precision@10 {p:.4f}  recall@10 {r:.4f}")
+    return _verdict(results, folds)
+
+
+def _table(rows, spread=False, results=None):
+    print(f"  {'model':<18} {'RMSE':>7} {'MAE':>7} {'fit s':>7}" + ("   RMSE range" if spread else ""))
+    for name, rmse, mae, seconds in rows:
+        extra = ""
+        if spread:
+            values = [r[2] for r in results[name]]
+            extra = f"   {min(values):.4f}–{max(values):.4f}"
+        print(f"  {name:<18} {rmse:7.4f} {mae:7.4f} {seconds:7.2f}{extra}")
+
+
+def _verdict(results, folds) -> int:
+    sgd = results["gradlab sgd"]
+    mean_rmse = statistics.mean(r[2] for r in sgd)
+    ok = mean_rmse <= TARGET_RMSE
+    print(f"\ngradlab sgd mean RMSE {mean_rmse:.4f} (target <= {TARGET_RMSE}): {'ok' if ok else 'MISSED'}")
+    if "surprise SVD" in results:
+        for (fold, ours, *_), (_, theirs, *_) in zip(sgd, results["surprise SVD"]):
+            faster = ours <= theirs
+            ok &= faster
+            print(f"  u{fold}: fit {ours:.2f} s vs Surprise SVD {theirs:.2f} s: {'ok' if faster else 'SLOWER'}")
+    return 0 if ok else 1
+
+
+# --- the hyper-parameter search (u1.base only) ------------------------------------------------------------
+SGD_GRID = {
+    "factors": [50, 100],
+    "epochs": [20, 30, 40],
+    "lr": [0.01, 0.02],
+    "reg": [0.08, 0.1, 0.12],
+    "init_std": [0.05, 0.1],
+}
+TIE = 0.001
+ALS_GRID = {"factors": [20, 50], "epochs": [10, 15], "reg": [10.0, 15.0, 20.0], "reg_bias": [2.0, 5.0, 10.0]}
+
+
+def search(args) -> int:
+    train, _ = load_split(args.data, 1)  # only the training file: uK.test stays unseen
+    held = np.random.default_rng(2024).random(len(train)) < 0.1
+    part = lambda mask: Ratings(train.user[mask], train.item[mask], train.rating[mask])  # noqa: E731
+    fit_part, valid = part(~held), part(held)
+    print(f"search on u1.base: fit on {len(fit_part):,} ratings, validate on {len(valid):,} (a random tenth)")
+    warm_up()
+    budget = None
+    if surprise is not None:
+        budget = statistics.median(
+            surprise_runner(lambda: surprise.SVD(random_state=0))(fit_part, valid)[0] for _ in range(3)
+        )
+        print(f"time budget: Surprise SVD's default fit on the same ratings, {budget:.2f} s CPU (median of 3)")
+    baseline = rec.fit_baseline(fit_part, progress=False).evaluate(valid).rmse
+    print(f"validation RMSE of the baseline: {baseline:.4f}")
+    for method, grid in (("sgd", SGD_GRID), ("als", ALS_GRID)):
+        if args.search not in (method, "all"):
+            continue
+        rows = []
+        names = list(grid)
+        for values in itertools.product(*grid.values()):
+            options = dict(zip(names, values))
+            scores, times = [], []
+            for seed in (0, 1):
+                model = rec.fit(fit_part, method, progress=False, seed=seed, **options)
+                scores.append(model.evaluate(valid).rmse)
+                times.append(model.fit_seconds)
+            rows.append((statistics.mean(scores), statistics.mean(times), options))
+            print(f"  {method} {options}: validation RMSE {rows[-1][0]:.4f}, fit {rows[-1][1]:.2f} s", flush=True)
+        rows.sort(key=lambda row: row[0])
+        print(f"\n{method}: the five best on validation")
+        for score, seconds, options in rows[:5]:
+            print(f"  {score:.4f}  {seconds:5.2f} s  {options}")
+        # differences under 0.001 are seed noise (two seeds: ±0.001), so the fastest setting that close to the best
+        # wins; the issue asks SGD to fit no slower than Surprise's SVD, so for SGD only those count
+        allowed = [row for row in rows if method != "sgd" or budget is None or row[1] <= budget]
+        if allowed:
+            close = [row for row in allowed if row[0] <= allowed[0][0] + TIE]
+            score, seconds, options = min(close, key=lambda row: row[1])
+            note = "" if method != "sgd" or budget is None else f", within the budget of {budget:.2f} s"
+            print(f"  chosen (fastest within {TIE} of the best{note}): {options}")
+            print(f"  validation RMSE {score:.4f}, fit {seconds:.2f} s\n")
+        else:
+            print("  no configuration fits within the time budget\n")
+    return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=DATA, help=f"the ml-100k folder (default {DATA})")
+    parser.add_argument("--folds", default="1,2,3,4,5", help="official folds to run (default 1,2,3,4,5)")
+    parser.add_argument("--rounds", type=int, default=1, help="time each fit this many times, keep the median")
+    parser.add_argument(
+        "--search", nargs="?", const="all", choices=["sgd", "als", "all"], help="the hyper-parameter search instead"
+    )
+    args = parser.parse_args()
+    if not (args.data / "u.data").is_file():
+        parser.error(f"no MovieLens 100K at {args.data}: pass --data DIR (the unzipped ml-100k folder)")
+    return search(args) if args.search else benchmark(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
