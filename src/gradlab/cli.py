@@ -56,9 +56,15 @@ def main(argv: list[str] | None = None) -> int:
     train.add_argument("--limit", type=_positive_int, help="train on the first N images only")
     train.add_argument("--save", help="write the trained weights to this .npz file")
     from .apps.recommender_cli import add_recommend_command
+    from .lab import add_lab_command
 
     add_recommend_command(commands)
+    add_lab_command(commands)
     args = parser.parse_args(argv)
+    if args.command == "lab":
+        from .lab import run as run_lab
+
+        return run_lab(args)
     if args.command == "recommend":
         from .apps.recommender_cli import run as run_recommend
 

@@ -1,0 +1,313 @@
+"""The lab's web server: a FastAPI app with a JSON API and the static page (HTML, CSS, JS modules).
+
+    GET  /                              the page (five views; each view's state lives in the URL hash)
+    GET  /vendor/plotly.min.js          plotly.js from the installed plotly package (never a CDN)
+    GET  /api/meta                      landscapes, optimizers, examples, limits
+    POST /api/derivative                f, f', f'' and the finite-difference estimate over a window
+    POST /api/derivative/point          the tangent line and a step-size study at one point
+    POST /api/surface                   a landscape or typed f(x, y) on a grid
+    POST /api/descent                   one optimizer's trajectory
+    POST /api/race                      several optimizers from one start, with the race table
+    POST /api/graph                     the computation graph of f(x, y) with values and gradients
+    POST /api/train                     start a training session (backprop flow)
+    GET  /api/train/{id}                the session: data, history, latest frame
+    POST /api/train/{id}/step           take steps, get a frame
+    POST /api/train/{id}/pause          stop the stream now; the frame it stopped at
+    POST /api/train/{id}/settings       change the learning rate or L2 while training
+    GET  /api/train/{id}/stream         train continuously, frames as Server-Sent Events
+    DELETE /api/train/{id}              end the session (POST /api/train/{id}/end: the same, for sendBeacon)
+
+Bad input gets HTTP 422 and {"detail": one readable sentence, "field": the control it concerns}.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import threading
+import time
+from importlib import resources
+from pathlib import Path
+
+import anyio
+from fastapi import FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import MutableHeaders
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+
+from . import compute, limits
+from .errors import LabError, clean
+from .schemas import (
+    DerivativeRequest,
+    DescentRequest,
+    GraphRequest,
+    LandscapeRequest,
+    PointRequest,
+    RaceRequest,
+    SettingsRequest,
+    StepRequest,
+    SurfaceRequest,
+    TrainRequest,
+    describe_error,
+)
+from .training import SessionStore, TrainingConfig
+
+__all__ = ["LOOPBACK_HOSTS", "STATIC", "create_app", "plotly_js"]
+
+STATIC = Path(__file__).resolve().parent / "static"
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
+log = logging.getLogger("gradlab.lab")
+
+# The page runs only what this server sends: no request may leave it (connect-src 'self').
+# plotly's WebGL code compiles shader wrappers with new Function (hence 'unsafe-eval').
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'"
+)
+
+
+def plotly_js() -> Path | None:
+    """The plotly.min.js bundled in the plotly Python package, or None if plotly is not installed."""
+    try:
+        path = resources.files("plotly") / "package_data" / "plotly.min.js"
+    except ModuleNotFoundError:
+        return None
+    return Path(str(path)) if path.is_file() else None
+
+
+def respond(payload) -> JSONResponse:
+    return JSONResponse(clean(payload))
+
+
+def _ordered(low: float, high: float, low_name: str, high_name: str):
+    if not low < high:
+        raise LabError(f"{low_name} ({low:g}) must be smaller than {high_name} ({high:g})", field=high_name)
+
+
+def _landscape(body: LandscapeRequest):
+    if body.expr is not None and body.expr.strip():
+        for name, (low, high) in (("x_range", body.x_range), ("y_range", body.y_range)):
+            if not low < high:
+                raise LabError(f"{name}: the lower end ({low:g}) must be below the upper end ({high:g})", field=name)
+    return compute.landscape_from(
+        body.landscape, (body.expr or "").strip() or None, body.x_range, body.y_range, body.condition
+    )
+
+
+class _SecurityHeaders:
+    """Adds the content security policy (and no-cache for the page's own files) to every response.
+
+    A plain ASGI middleware: it leaves streamed responses (the training stream) alone.
+    """
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        path = scope.get("path", "")
+        fresh = path == "/" or path.startswith(("/static/", "/api/"))
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+                headers.setdefault("X-Content-Type-Options", "nosniff")
+                headers.setdefault("Referrer-Policy", "no-referrer")
+                if fresh:
+                    headers.setdefault("Cache-Control", "no-cache")
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def _event(name: str, data) -> str:
+    return f"event: {name}\ndata: {json.dumps(clean(data), separators=(',', ':'), allow_nan=False)}\n\n"
+
+
+def create_app(store: SessionStore | None = None, allowed_hosts=LOOPBACK_HOSTS) -> FastAPI:
+    """The lab as an ASGI app. `allowed_hosts` guards against DNS rebinding (None: any Host header)."""
+    if not (STATIC / "index.html").is_file():
+        raise RuntimeError(
+            f"the lab's page files are missing from this installation ({STATIC}); "
+            "install gradlab from its source tree with `pip install -e .`"
+        )
+    app = FastAPI(title="gradlab lab", docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")
+    store = store if store is not None else SessionStore()
+    app.state.sessions = store
+    app.state.closing = threading.Event()  # set when the server stops: open training streams end at once
+    if allowed_hosts is not None:
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts))
+
+    app.add_middleware(_SecurityHeaders)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, error: RequestValidationError):
+        described = [describe_error(e) for e in error.errors()]
+        field, message = described[0] if described else ("request", "the request is not valid")
+        errors = [{"field": f, "detail": m} for f, m in described]
+        return JSONResponse({"detail": message, "field": field, "errors": errors}, status_code=422)
+
+    @app.exception_handler(LabError)
+    async def refused(request: Request, error: LabError):
+        return JSONResponse(error.payload(), status_code=error.status)
+
+    @app.exception_handler(Exception)
+    async def crashed(request: Request, error: Exception):
+        log.exception("the lab failed on %s", request.url.path)
+        return JSONResponse({"detail": f"the lab failed: {type(error).__name__}: {error}", "field": None}, 500)
+
+    # --- the page ----------------------------------------------------------------------------------
+    @app.get("/", include_in_schema=False)
+    def index():
+        return FileResponse(STATIC / "index.html", media_type="text/html")
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon():
+        return FileResponse(STATIC / "favicon.svg", media_type="image/svg+xml")
+
+    @app.get("/vendor/plotly.min.js", include_in_schema=False)
+    def plotly():
+        path = plotly_js()
+        if path is None:
+            raise LabError("plotly is not installed: pip install plotly", status=404)
+        return FileResponse(path, media_type="text/javascript", headers={"Cache-Control": "max-age=86400"})
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    # --- one-shot computations ---------------------------------------------------------------------
+    @app.get("/api/meta")
+    def meta():
+        return respond(compute.meta())
+
+    @app.post("/api/derivative")
+    def derivative(body: DerivativeRequest):
+        _ordered(body.x_min, body.x_max, "x_min", "x_max")
+        return respond(
+            compute.derivative_curves(body.expr, body.x_min, body.x_max, body.points, body.h, body.method, body.second)
+        )
+
+    @app.post("/api/derivative/point")
+    def derivative_point(body: PointRequest):
+        _ordered(body.x_min, body.x_max, "x_min", "x_max")
+        return respond(compute.derivative_point(body.expr, body.x0, body.h, body.method, body.x_min, body.x_max))
+
+    @app.post("/api/surface")
+    def surface(body: SurfaceRequest):
+        return respond(compute.surface(_landscape(body), body.n))
+
+    @app.post("/api/descent")
+    def descent(body: DescentRequest):
+        land = _landscape(body)
+        start = body.start if body.start is not None else land.start
+        return respond(compute.descent(land, start, body.optimizer, body.lr, body.hyper, body.steps))
+
+    @app.post("/api/race")
+    def race(body: RaceRequest):
+        land = _landscape(body)
+        start = body.start if body.start is not None else land.start
+        entries = [entry.model_dump() for entry in body.optimizers]
+        return respond(compute.race_paths(land, start, entries, body.steps, body.tol))
+
+    @app.post("/api/graph")
+    def graph(body: GraphRequest):
+        return respond(compute.computation_graph(body.expr, body.x, body.y))
+
+    # --- live training ---------------------------------------------------------------------------------
+    @app.post("/api/train")
+    def train(body: TrainRequest):
+        from ..optim.minimize import OPTIMIZERS
+
+        if body.optimizer not in OPTIMIZERS:
+            raise LabError(
+                f"unknown optimizer {body.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}", field="optimizer"
+            )
+        config = TrainingConfig(**{**body.model_dump(), "hidden": tuple(body.hidden)})
+        return respond(store.create(config).describe())
+
+    @app.get("/api/train/{session_id}")
+    def session_state(session_id: str):
+        session = store.get(session_id)
+        return respond(session.describe())
+
+    @app.post("/api/train/{session_id}/step")
+    def step(session_id: str, body: StepRequest):
+        return respond(store.get(session_id).advance(body.steps))
+
+    @app.post("/api/train/{session_id}/pause")
+    def pause(session_id: str):
+        return respond(store.get(session_id).pause())
+
+    @app.post("/api/train/{session_id}/settings")
+    def settings(session_id: str, body: SettingsRequest):
+        session = store.get(session_id)
+        session.set_hyper(body.lr, body.l2)
+        return respond({"lr": session.optimizer.lr, "l2": session.l2})
+
+    @app.delete("/api/train/{session_id}")
+    def end_session(session_id: str):
+        return respond({"deleted": store.delete(session_id)})
+
+    @app.post("/api/train/{session_id}/end")
+    def end_session_beacon(session_id: str):  # navigator.sendBeacon can only POST
+        return respond({"deleted": store.delete(session_id)})
+
+    @app.get("/api/train/{session_id}/stream")
+    async def stream(
+        session_id: str,
+        request: Request,
+        steps_per_frame: int = Query(10, ge=1, le=limits.MAX_STEPS_PER_FRAME),
+        max_frames: int = Query(100000, ge=1, le=100000),
+    ):
+        token = store.get(session_id).start_stream()  # a newer stream for the same session makes older ones stop
+
+        async def events():
+            started = time.monotonic()
+            for _ in range(max_frames):
+                tick = time.monotonic()
+                if await request.is_disconnected():
+                    return
+                if app.state.closing.is_set():
+                    yield _event("end", {"reason": "the lab's server is stopping"})
+                    return
+                try:
+                    current = store.get(session_id)
+                except LabError as error:
+                    yield _event("end", {"reason": error.message, "expired": True})
+                    return
+                frame = await anyio.to_thread.run_sync(current.advance, steps_per_frame, token)
+                if frame is None:
+                    yield _event("end", {"reason": "paused"})
+                    return
+                yield _event("frame", frame)
+                if frame["stopped"]:
+                    yield _event("end", {"reason": frame["stopped"]})
+                    return
+                if time.monotonic() - started > limits.MAX_STREAM_SECONDS:
+                    yield _event(
+                        "end",
+                        {
+                            "reason": f"paused after {limits.MAX_STREAM_SECONDS:g} s of continuous training "
+                            "(the limit per stream); press play to go on"
+                        },
+                    )
+                    return
+                await asyncio.sleep(max(0.0, limits.MIN_FRAME_INTERVAL - (time.monotonic() - tick)))
+            yield _event("end", {"reason": f"streamed {max_frames} frames as asked"})
+
+        return StreamingResponse(
+            events(), media_type="text/event-stream", headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+        )
+
+    @app.get("/api/{rest:path}", include_in_schema=False)
+    def unknown(rest: str):
+        return Response(
+            json.dumps({"detail": f"no such endpoint: /api/{rest}", "field": None}), 404, media_type="application/json"
+        )
+
+    return app

@@ -1,0 +1,302 @@
+"""Live training for the backprop-flow view: a small network on a toy 2-D data set, one session per page.
+
+A session holds the data (split into train and test), a gradlab.nn network of Linear layers with
+one activation, and a gradlab optimizer. Each step is
+
+    logits = net(x_batch)                       (n, 1)
+    loss   = mean BCE(σ(logits), y_batch)       the data loss
+    J      = loss + (λ/2) Σ_layers ‖W‖²         with L2 regularisation λ (weights only, not biases)
+    J.backward();  optimizer.step()
+
+and a frame reports what the page draws: train and test loss and accuracy, the probability of
+class 1 on a grid (the decision boundary), and per layer ‖∂J/∂W‖ with |∂J/∂W_ij| for every edge.
+
+SessionStore keeps at most MAX_SESSIONS sessions, drops those idle for IDLE_TIMEOUT seconds, and
+makes room for a new one by dropping the least recently used.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from .. import autodiff as gl
+from .. import nn
+from ..data import make_circles, make_moons, make_spiral, make_xor, train_test_split
+from ..optim.minimize import make_optimizer
+from . import limits
+from .compute import ENGINE_LOCK, engine
+from .errors import LabError
+
+__all__ = ["ACTIVATIONS", "DATASETS", "SessionStore", "TrainingConfig", "TrainingSession"]
+
+DATASETS = {"moons": make_moons, "circles": make_circles, "spiral": make_spiral, "xor": make_xor}
+ACTIVATIONS = {
+    "relu": nn.ReLU,
+    "tanh": nn.Tanh,
+    "sigmoid": nn.Sigmoid,
+    "leaky_relu": nn.LeakyReLU,
+    "gelu": nn.GELU,
+}
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    dataset: str = "moons"
+    n: int = 300
+    noise: float = 0.1
+    test_fraction: float = 0.3
+    hidden: tuple = (8, 8)
+    activation: str = "tanh"
+    optimizer: str = "adam"
+    lr: float = 0.03
+    l2: float = 0.0
+    batch_size: int = 0  # 0: the whole training set (full-batch gradient descent)
+    seed: int = 0
+
+
+class TrainingSession:
+    """One network learning one data set, stepped on request (see the module docstring)."""
+
+    def __init__(self, config: TrainingConfig, session_id: str):
+        self.id, self.config = session_id, config
+        make = DATASETS[config.dataset]
+        x, y = make(n=config.n, noise=config.noise, seed=config.seed)
+        self.x_train, self.x_test, self.y_train, self.y_test = train_test_split(
+            x, y, test_fraction=config.test_fraction, seed=config.seed
+        )
+        self.t_train = self.y_train.astype(np.float64)
+        self.t_test = self.y_test.astype(np.float64)
+        self.linears: list[nn.Linear] = []
+        layers, n_in = [], 2
+        init = "he" if config.activation in ("relu", "leaky_relu", "gelu") else "xavier"
+        for i, width in enumerate((*config.hidden, 1)):
+            linear = nn.Linear(n_in, width, init=init if i < len(config.hidden) else "xavier", seed=config.seed + i)
+            self.linears.append(linear)
+            layers.append(linear)
+            if i < len(config.hidden):
+                layers.append(ACTIVATIONS[config.activation]())
+            n_in = width
+        self.model = nn.Sequential(*layers)
+        self.optimizer = make_optimizer(config.optimizer, self.model.parameters(), lr=config.lr)
+        self.l2 = config.l2
+        self.step = 0
+        self.rng = np.random.default_rng(config.seed)
+        self.order: np.ndarray = np.empty(0, dtype=np.int64)
+        self.history: list[dict] = []
+        self.stopped: str | None = None
+        self.stream_token = 0
+        self.last_used = time.monotonic()
+        low = np.floor(np.min(x, axis=0) - 0.5)
+        high = np.ceil(np.max(x, axis=0) + 0.5)
+        self.extent = (low, high)
+        g = limits.BOUNDARY_GRID
+        self.grid_x = np.linspace(low[0], high[0], g)
+        self.grid_y = np.linspace(low[1], high[1], g)
+        gx, gy = np.meshgrid(self.grid_x, self.grid_y)
+        self.grid_points = np.stack([gx.ravel(), gy.ravel()], axis=1)
+        self.last_gradients = self._gradients(self.x_train, self.t_train)  # what the first step will follow
+
+    # --- the loss and one step ----------------------------------------------------------------------
+    def _objective(self, x, t):
+        logits = gl.reshape(self.model(gl.Tensor(x)), (-1,))
+        loss = gl.bce_with_logits(logits, t)
+        if not self.l2:
+            return loss, loss
+        penalty = sum(gl.sum(layer.weight * layer.weight) for layer in self.linears)
+        return loss + (self.l2 / 2) * penalty, loss
+
+    def _gradients(self, x, t) -> list[dict]:
+        """Backward through J on (x, t); the gradients per layer (and the parameters keep them in .grad)."""
+        self.model.zero_grad()
+        objective, _ = self._objective(x, t)
+        objective.backward()
+        return [
+            {
+                "weight": np.array(layer.weight.grad, dtype=np.float64),
+                "bias": np.array(layer.bias.grad, dtype=np.float64),
+            }
+            for layer in self.linears
+        ]
+
+    def _batch(self):
+        size = self.config.batch_size
+        if size <= 0 or size >= len(self.x_train):
+            return self.x_train, self.t_train
+        if self.order.size < size:
+            self.order = np.concatenate([self.order, self.rng.permutation(len(self.x_train))])
+        index, self.order = self.order[:size], self.order[size:]
+        return self.x_train[index], self.t_train[index]
+
+    def advance(self, steps: int, token: int | None = None) -> dict | None:
+        """Take up to `steps` optimizer steps (fewer at the session's limit or on divergence); then a frame.
+
+        A stream passes its token: once the session was paused (or another stream started), the
+        token is stale and nothing happens (None), so a pause stops training at once.
+        """
+        with ENGINE_LOCK, np.errstate(all="ignore"):
+            if token is not None and token != self.stream_token:
+                return None
+            for _ in range(steps):
+                if self.stopped:
+                    break
+                if self.step >= limits.MAX_SESSION_STEPS:
+                    self.stopped = (
+                        f"this session reached {limits.MAX_SESSION_STEPS} steps, the limit per session; "
+                        "press reset to start again"
+                    )
+                    break
+                x, t = self._batch()
+                self.last_gradients = self._gradients(x, t)
+                self.optimizer.step()
+                self.step += 1
+                if not all(np.all(np.isfinite(p.data)) for p in self.model.parameters()):
+                    self.stopped = (
+                        f"the weights became NaN or infinite at step {self.step}: training diverged "
+                        "(the learning rate is too large); press reset"
+                    )
+            return self.frame()
+
+    def pause(self) -> dict:
+        """Stop any stream of this session (after the steps it is taking now) and return the frame."""
+        with ENGINE_LOCK:
+            self.stream_token += 1
+            return self.frame()
+
+    def start_stream(self) -> int:
+        with ENGINE_LOCK:
+            self.stream_token += 1
+            return self.stream_token
+
+    def set_hyper(self, lr: float | None, l2: float | None):
+        with ENGINE_LOCK:
+            if lr is not None:
+                self.optimizer.lr = lr
+            if l2 is not None:
+                self.l2 = l2
+
+    # --- what the page draws -------------------------------------------------------------------------
+    def _evaluate(self, x, t):
+        with gl.no_grad():
+            logits = np.asarray(gl.reshape(self.model(gl.Tensor(x)), (-1,)).data)
+            loss = float(gl.bce_with_logits(logits, t).item())
+        accuracy = float(np.mean((logits > 0) == (t > 0.5)))
+        return loss, accuracy
+
+    def frame(self) -> dict:
+        """The state after the latest step (see the module docstring)."""
+        with ENGINE_LOCK, np.errstate(all="ignore"):
+            train_loss, train_accuracy = self._evaluate(self.x_train, self.t_train)
+            test_loss, test_accuracy = self._evaluate(self.x_test, self.t_test)
+            with gl.no_grad():
+                probability = gl.sigmoid(self.model(gl.Tensor(self.grid_points))).data.reshape(
+                    len(self.grid_y), len(self.grid_x)
+                )
+            layers = []
+            for i, (layer, grads) in enumerate(zip(self.linears, self.last_gradients)):
+                layers.append(
+                    {
+                        "name": f"layer {i + 1}" if i < len(self.linears) - 1 else "output",
+                        "shape": layer.weight.shape,
+                        "grad_norm": float(np.linalg.norm(grads["weight"])),
+                        "bias_grad_norm": float(np.linalg.norm(grads["bias"])),
+                        "weight_norm": float(np.linalg.norm(layer.weight.data)),
+                        "edge_grad": np.abs(grads["weight"]),
+                        "weight": np.array(layer.weight.data, dtype=np.float64),
+                        "bias_grad": np.abs(grads["bias"]),
+                    }
+                )
+        record = {"step": self.step, "train_loss": train_loss, "test_loss": test_loss}
+        if not self.history or self.history[-1]["step"] != self.step:
+            self.history.append(record)
+        return {
+            **record,
+            "train_accuracy": train_accuracy,
+            "test_accuracy": test_accuracy,
+            "lr": self.optimizer.lr,
+            "l2": self.l2,
+            "boundary": {
+                "x": self.grid_x,
+                "y": self.grid_y,
+                "p": np.round(probability, 4),
+            },  # 4 decimals: smaller frames
+            "layers": layers,
+            "stopped": self.stopped,
+            "max_steps": limits.MAX_SESSION_STEPS,
+        }
+
+    def describe(self) -> dict:
+        """Everything the page needs after creating (or reloading) a session."""
+        return {
+            "id": self.id,
+            "config": asdict(self.config),
+            "data": {
+                "train": {"x": self.x_train, "y": self.y_train},
+                "test": {"x": self.x_test, "y": self.y_test},
+                "extent": {"x": [self.extent[0][0], self.extent[1][0]], "y": [self.extent[0][1], self.extent[1][1]]},
+            },
+            "parameters": self.model.num_parameters(),
+            "history": self.history,
+            "frame": self.frame(),
+        }
+
+
+class SessionStore:
+    """At most `max_sessions` sessions; idle ones expire, and the least recently used makes room."""
+
+    def __init__(
+        self, max_sessions: int = limits.MAX_SESSIONS, idle_timeout: float = limits.IDLE_TIMEOUT, clock=time.monotonic
+    ):
+        self.max_sessions, self.idle_timeout, self.clock = max_sessions, idle_timeout, clock
+        self.sessions: dict[str, TrainingSession] = {}
+        self.lock = threading.Lock()
+
+    def _expire(self):
+        now = self.clock()
+        for key in [k for k, s in self.sessions.items() if now - s.last_used > self.idle_timeout]:
+            del self.sessions[key]
+
+    def create(self, config: TrainingConfig) -> TrainingSession:
+        session = _new_session(config, secrets.token_urlsafe(9))
+        session.last_used = self.clock()
+        with self.lock:
+            self._expire()
+            while len(self.sessions) >= self.max_sessions:
+                oldest = min(self.sessions.values(), key=lambda s: s.last_used)
+                del self.sessions[oldest.id]
+            self.sessions[session.id] = session
+        return session
+
+    def get(self, session_id: str) -> TrainingSession:
+        with self.lock:
+            self._expire()
+            session = self.sessions.get(session_id)
+            if session is None:
+                raise LabError(
+                    "this training session no longer exists (sessions end after "
+                    f"{limits.IDLE_TIMEOUT / 60:g} minutes without use, and at most {self.max_sessions} are kept); "
+                    "the page starts a new one",
+                    field="session",
+                    status=404,
+                )
+            session.last_used = self.clock()
+            return session
+
+    def delete(self, session_id: str) -> bool:
+        with self.lock:
+            return self.sessions.pop(session_id, None) is not None
+
+    def __len__(self):
+        return len(self.sessions)
+
+
+@engine
+def _new_session(config: TrainingConfig, session_id: str) -> TrainingSession:
+    try:
+        return TrainingSession(config, session_id)
+    except (ValueError, TypeError) as error:
+        raise LabError(f"could not set up the network: {error}", field="dataset") from None
