@@ -201,13 +201,13 @@ class Adam(Optimizer):
     defaults = {"lr": 0.001, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.0}
 
     def update(self, theta, g, state, group):
-        step = self._direction(_decayed(theta, g, group), state, group)
-        step *= group["lr"]
-        return step
+        return self._direction(_decayed(theta, g, group), state, group, scale=group["lr"])
 
-    def _direction(self, g, state, group):
-        """m̂ / (√v̂ + ε), computed in place in a per-parameter work buffer: a big layer would
-        otherwise allocate half a dozen arrays of its size at every step."""
+    def _direction(self, g, state, group, scale: float = 1.0):
+        """scale · m̂ / (√v̂ + ε), computed in place in a per-parameter work buffer (a big layer
+        would otherwise allocate half a dozen arrays of its size at every step). With c₁ = 1 - β₁ᵗ
+        and c₂ = sqrt(1 - β₂ᵗ), m̂ / (√v̂ + ε) = (c₂ / c₁) · m / (√v + ε c₂): the corrections become
+        two scalars, which saves two passes over the parameter."""
         b1, b2 = group["beta1"], group["beta2"]
         t = state["step"] = state.get("step", 0) + 1
         if "m" not in state:
@@ -221,11 +221,11 @@ class Adam(Optimizer):
         work *= 1 - b2
         v *= b2
         v += work  # v ← β₂ v + (1 - β₂) g²
+        c1, c2 = 1 - b1**t, np.sqrt(1 - b2**t)
         np.sqrt(self._second_moment(v, state), out=work)
-        work *= 1 / np.sqrt(1 - b2**t)
-        work += group["eps"]  # √v̂ + ε
+        work += group["eps"] * c2
         np.divide(m, work, out=work)
-        work *= 1 / (1 - b1**t)  # m̂ / (√v̂ + ε)
+        work *= scale * c2 / c1
         return work
 
     def _second_moment(self, v, state):
