@@ -129,13 +129,9 @@ class StepStudy:
 
     def plot(self, path=None):
         """Error against step size on log-log axes, one line per method (matplotlib); saved if path is given."""
-        import matplotlib
+        from ..plotting import finish, new_figure
 
-        if path is not None:
-            matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
-        figure, axes = plt.subplots(figsize=(7, 4.5))
+        figure, axes = new_figure(path, figsize=(7, 4.5))
         for method, errors in self.errors.items():
             shown = np.where(errors > 0, errors, np.nan)
             axes.loglog(
@@ -146,11 +142,7 @@ class StepStudy:
         axes.set_title("Finite differences: truncation error (right) against rounding error (left)")
         axes.grid(True, which="both", alpha=0.3)
         axes.legend()
-        figure.tight_layout()
-        if path is not None:
-            figure.savefig(path, dpi=120)
-            plt.close(figure)
-        return figure
+        return finish(figure, path)
 
 
 def step_size_study(f, x: float, exact: float | None = None, steps=None, methods=("forward", "central", "complex")):

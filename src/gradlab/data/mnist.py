@@ -36,6 +36,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .checksums import CHECKSUMS_FILE, read_checksums
+
 __all__ = ["FILES", "MIRRORS", "SHA256", "default_root", "download_mnist", "load_mnist"]
 
 IMAGES_MAGIC = 0x00000803
@@ -61,8 +63,6 @@ MIRRORS = (
     "https://storage.googleapis.com/cvdf-datasets/mnist/",
     "https://ossci-datasets.s3.amazonaws.com/mnist/",
 )
-
-CHECKSUMS_FILE = "SHA256SUMS"
 
 
 def default_root() -> Path:
@@ -154,28 +154,6 @@ def _missing_message(folder: Path, missing: list[Path], is_default: bool) -> str
     return "\n".join(lines)
 
 
-def _read_checksums(folder: Path) -> dict[str, str]:
-    """The sums listed in folder/SHA256SUMS, by file name; {} when there is no such file."""
-    path = folder / CHECKSUMS_FILE
-    if not path.is_file():
-        return {}
-    sums = {}
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        parts = line.split(maxsplit=1)
-        digest = parts[0].lower()
-        if len(parts) != 2 or len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
-            raise ValueError(
-                f"{path}, line {number}: expected '<64 hex digits>  <file name>' as sha256sum writes it, "
-                f"got {line!r}; fix or delete that file"
-            )
-        # sha256sum marks binary mode with '*' before the name
-        sums[Path(parts[1].removeprefix("*")).name] = digest
-    return sums
-
-
 def _read_idx(path: Path, magic: int, limit: int | None, verify: bool):
     """The first `limit` items (all if None) of one gzipped IDX file of unsigned bytes, as a read-only
     uint8 array of shape (n, *item_shape), and the number of items its header declares."""
@@ -235,7 +213,7 @@ def _check_sum(path: Path, raw: bytes) -> None:
     if digest == official:
         return
     # read only when needed, so that a stray SHA256SUMS never stands in the way of the published files
-    listed = _read_checksums(path.parent).get(path.name)
+    listed = read_checksums(path.parent).get(path.name)
     if digest == listed:
         return
     expected = " or ".join(
@@ -264,7 +242,7 @@ def download_mnist(root=None, mirror: str | Sequence[str] = MIRRORS, timeout: fl
     mirrors = [mirror] if isinstance(mirror, str) else list(mirror)
     if not mirrors:
         raise ValueError("mirror must be a base URL or a non-empty list of them")
-    known_sums = _read_checksums(folder)
+    known_sums = read_checksums(folder)
     for name in SHA256:
         target = folder / name
         if target.is_file() and hashlib.sha256(target.read_bytes()).hexdigest() in (SHA256[name], known_sums.get(name)):

@@ -29,6 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .checksums import CHECKSUMS_FILE, read_checksums
+
 __all__ = [
     "FOLDS",
     "SHA256",
@@ -43,7 +45,6 @@ __all__ = [
 
 URL = "https://files.grouplens.org/datasets/movielens/ml-100k.zip"
 FOLDS = (1, 2, 3, 4, 5)
-CHECKSUMS_FILE = "SHA256SUMS"
 
 # The sums of the files in ml-100k.zip as GroupLens publishes it (taken from the project's reference copy),
 # so that a folder unzipped by a user, which has no SHA256SUMS, is checked as well.
@@ -166,7 +167,7 @@ def _read(root, name: str, verify: bool) -> bytes:
 
 def _check_sum(path: Path, raw: bytes) -> None:
     digest = hashlib.sha256(raw).hexdigest()
-    listed = _read_checksums(path.parent).get(path.name)
+    listed = read_checksums(path.parent).get(path.name)
     published = SHA256.get(path.name)
     if digest in (listed, published):
         return
@@ -185,27 +186,6 @@ def _check_sum(path: Path, raw: bytes) -> None:
         f"The file is incomplete, corrupt or edited: download {URL} and unzip it again, "
         "or pass verify=False to read it anyway"
     )
-
-
-def _read_checksums(folder: Path) -> dict[str, str]:
-    """The sums listed in folder/SHA256SUMS, by file name; {} when there is no such file."""
-    path = folder / CHECKSUMS_FILE
-    if not path.is_file():
-        return {}
-    sums = {}
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        parts = line.split(maxsplit=1)
-        digest = parts[0].lower()
-        if len(parts) != 2 or len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
-            raise ValueError(
-                f"{path}, line {number}: expected '<64 hex digits>  <file name>' as sha256sum writes it, "
-                f"got {line!r}; fix or delete that file"
-            )
-        sums[Path(parts[1].removeprefix("*")).name] = digest
-    return sums
 
 
 def load_ratings(root=None, name: str = "u.data", verify: bool = True) -> Ratings:

@@ -101,13 +101,9 @@ def compare_depth_gradients(depth: int = 10, width: int = 32, seed: int = 0) -> 
 
 def plot_layer_gradients(norms: dict, path=None):
     """Gradient norm per layer (log scale) for each network in `norms`, as compare_depth_gradients gives."""
-    import matplotlib
+    from ..plotting import finish, new_figure
 
-    if path is not None:
-        matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axes = plt.subplots(figsize=(7, 4.5))
+    figure, axes = new_figure(path, figsize=(7, 4.5))
     for name, values in norms.items():
         axes.semilogy(np.arange(1, len(values) + 1), values, marker="o", label=name)
     axes.set_xlabel("layer (1 = nearest the input)")
@@ -115,8 +111,4 @@ def plot_layer_gradients(norms: dict, path=None):
     axes.set_title("Gradients per layer: sigmoid vanishes towards the input, ReLU does not")
     axes.grid(True, which="both", alpha=0.3)
     axes.legend()
-    figure.tight_layout()
-    if path is not None:
-        figure.savefig(path, dpi=120)
-        plt.close(figure)
-    return figure
+    return finish(figure, path)

@@ -60,14 +60,10 @@ class RaceResult:
 
     def figure(self, path=None):
         """Contour map with every path (left) and loss per step on a log scale (right)."""
-        import matplotlib
-
-        if path is not None:
-            matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        from ..plotting import finish, new_figure
 
         xs, ys, values = self.landscape.grid(200)
-        figure, (left, right) = plt.subplots(1, 2, figsize=(12, 5))
+        figure, (left, right) = new_figure(path, ncols=2, figsize=(12, 5))
         shifted = values - values.min() + 1e-3
         levels = np.geomspace(shifted.min(), shifted.max(), 30)
         left.contour(xs, ys, shifted, levels=levels, cmap="viridis", linewidths=0.7)
@@ -87,11 +83,7 @@ class RaceResult:
         right.set(xlabel="step", ylabel="loss - best known minimum", title="loss per step")
         right.grid(True, which="both", alpha=0.3)
         right.legend(loc="best", fontsize=8)
-        figure.tight_layout()
-        if path is not None:
-            figure.savefig(path, dpi=110)
-            plt.close(figure)
-        return figure
+        return finish(figure, path, dpi=110)
 
 
 def race(landscape, optimizers, start=None, steps: int = 1000, tol: float = 1e-6) -> RaceResult:
