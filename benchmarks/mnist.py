@@ -41,13 +41,13 @@ def torch_model(kind):
     if kind == "mlp":
         return t.Sequential(
             t.Flatten(),
-            t.Linear(784, 800),
+            t.Linear(784, 512),
             t.ReLU(),
             t.Dropout(0.2),
-            t.Linear(800, 800),
+            t.Linear(512, 512),
             t.ReLU(),
             t.Dropout(0.2),
-            t.Linear(800, 10),
+            t.Linear(512, 10),
         )
     return t.Sequential(
         t.Conv2d(1, 32, 5, padding=2),
@@ -137,7 +137,7 @@ def main():
     parser.add_argument("--part", choices=["speed", "accuracy", "both"], default="both")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--steps", type=int, default=20)
-    parser.add_argument("--mlp-epochs", type=int, default=12)
+    parser.add_argument("--mlp-epochs", type=int, default=15)
     parser.add_argument("--cnn-epochs", type=int, default=3)
     args = parser.parse_args()
     if args.part in ("speed", "both"):
