@@ -18,7 +18,7 @@ pytestmark = pytest.mark.skipif(not DATA.exists(), reason=f"the MNIST files are 
 
 
 def test_mlp_learns_digits_from_two_thousand_images():
-    result = train_mnist("mlp", epochs=3, limit=2000, test_limit=1000, data_dir=DATA, verbose=False)
+    result = train_mnist("mlp", epochs=5, limit=2000, test_limit=1000, data_dir=DATA, verbose=False)
     losses = result.history["loss"]
     assert losses[-1] < losses[0] * 0.6
     assert result.test_accuracy >= 0.88, result.test_accuracy
