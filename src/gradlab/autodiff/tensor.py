@@ -38,23 +38,62 @@ __all__ = [
 
 
 class _State:
-    """Global switches of the engine (grad recording, anomaly mode, in-place mutation clock)."""
+    """Global switches of the engine (grad recording, anomaly mode, forward mode, in-place changes)."""
 
-    __slots__ = ("anomaly", "clock", "grad_enabled", "keep_values", "levels")
+    __slots__ = ("_anomaly", "_keep_values", "_levels", "extras", "grad_enabled", "last_change", "unusual")
 
     def __init__(self):
         self.grad_enabled = True
-        self.anomaly = False
-        self.keep_values = False
+        self._anomaly = False
+        self._keep_values = False
         # Forward mode: the ids of the tangent levels being pushed through every op (innermost last).
-        self.levels = ()
-        # Bumped by every in-place change of a Tensor; a node remembers the clock at recording
-        # time, so backward can tell cheaply whether anything changed since (see `Function.apply`).
-        self.clock = 0
+        self._levels = ()
+        # Whether any of the three switches above is on: every op checks this one flag, so the
+        # everyday path pays nothing for the features it does not use (see `Function.apply`).
+        self.unusual = False
+        # Whether any Tensor has been given hooks, or any node kept extra values (keep_values,
+        # forward mode): until then, backward does not look for them (see `run_backward`).
+        self.extras = False
+        # The clock's reading (see `_clock`) at the latest in-place change of any Tensor.
+        self.last_change = -1
+
+    def _update(self):
+        self.unusual = self._anomaly or self._keep_values or bool(self._levels)
+
+    @property
+    def anomaly(self) -> bool:
+        return self._anomaly
+
+    @anomaly.setter
+    def anomaly(self, value: bool):
+        self._anomaly = value
+        self._update()
+
+    @property
+    def keep_values(self) -> bool:
+        return self._keep_values
+
+    @keep_values.setter
+    def keep_values(self, value: bool):
+        self._keep_values = value
+        self._update()
+
+    @property
+    def levels(self) -> tuple:
+        return self._levels
+
+    @levels.setter
+    def levels(self, value: tuple):
+        self._levels = value
+        self._update()
 
 
 _state = _State()
-# In-place changes, per memory buffer: id(root array) -> the clock's value at its last change.
+# The engine's clock ticks at every recorded op (its `seq`) and at every in-place change, so
+# comparing two readings tells which came first. Creation order is also a valid topological
+# order for the sweep: an op is always recorded after the ops that made its inputs.
+_clock = itertools.count()
+# In-place changes, per memory buffer: id(root array) -> the clock's reading at its last change.
 # Views share their root (x.T, x[1:], x.detach()), so a change through any of them is seen.
 _buffer_versions: dict[int, int] = {}
 
@@ -65,7 +104,6 @@ def _buffer_root(array):
     return array
 
 
-_sequence = itertools.count()  # creation order of recorded ops: a valid topological order
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -192,11 +230,12 @@ class Function:
 
     # Set on every recorded op. Rarely used attributes live in __dict__ and default to the
     # class-level values below, so recording an op does not pay for them.
-    __slots__ = ("__dict__", "grad", "inputs", "needs", "parents", "saved", "seq", "stamp", "xs", "y")
+    __slots__ = ("__dict__", "needs", "parents", "saved", "seq", "xs", "y")
     hooks = None  # functions called with dL/dy (Tensor.register_hook, retain_grad on a non-leaf)
     site = None  # the user's line that recorded the op (only under detect_anomaly)
     saved_grad = None  # dL/dy kept after backward(retain_graph=True), for to_dot
     drawn = False  # recorded inside keep_values(): keep what to_dot shows
+    inputs = None  # the input Tensors, kept only to draw the graph or for their tangents
     out = None  # the output Tensor, kept only in forward mode (see traced_output)
     save_inputs = True
     save_output = True
@@ -205,56 +244,65 @@ class Function:
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         Function.registry[cls.__name__] = cls
+        # Bound once here: reading a classmethod from the class builds a new bound method at every
+        # Add.apply(...), and ops are applied millions of times.
+        cls.apply = Function.apply.__func__.__get__(cls)
 
     @classmethod
     def apply(cls, *inputs: Tensor, **params) -> Tensor:
         """Run the op on Tensors and, if any input requires a gradient, record it on the tape."""
         fn = _new(cls)
         fn.saved = None
-        # Plain loops, not comprehensions: this is the hottest code of the engine, and in
-        # CPython 3.11 each comprehension costs a function call.
-        xs = []
-        parents = []  # where each input's gradient goes: the node that made it, a leaf, or nowhere
-        needs = []
-        for t in inputs:
-            xs.append(t.data)
-            parent = t._node
-            if parent is None and t.requires_grad:
-                parent = t
-            parents.append(parent)
-            needs.append(parent is not None)
+        # Where each input's gradient goes (`parents`): the node that made it, a leaf that
+        # requires grad, or nowhere (None). `needs` says which inputs want a gradient at all.
+        if len(inputs) == 2:
+            # Most ops of a network have two inputs (x @ w, h + b): the loop below, unrolled,
+            # because tuples built in one go cost less than lists grown item by item.
+            a, b = inputs
+            xs = (a.data, b.data)
+            parent_a = a._node
+            if parent_a is None and a.requires_grad:
+                parent_a = a
+            parent_b = b._node
+            if parent_b is None and b.requires_grad:
+                parent_b = b
+            parents = (parent_a, parent_b)
+            needs = (parent_a is not None, parent_b is not None)
+        else:
+            # Plain loops, not comprehensions: in CPython 3.11 each comprehension costs a call.
+            xs = []
+            parents = []
+            needs = []
+            for t in inputs:
+                xs.append(t.data)
+                parent = t._node
+                if parent is None and t.requires_grad:
+                    parent = t
+                parents.append(parent)
+                needs.append(parent is not None)
         try:
             y = fn.forward(*xs, **params) if params else fn.forward(*xs)
         except ValueError as error:
             raise _shape_error(cls.__name__, xs, error) from None
-        if y.__class__ is not np.ndarray:
+        if y.__class__ is not _ndarray:
             y = np.asarray(y)
         out = _new(Tensor)
         out.data = y
         out.grad = None
         state = _state
-        if state.anomaly:
-            _warn_if_not_finite(y, cls.__name__)
-            fn.site = user_site()
         if True in needs and state.grad_enabled:
             fn.parents = parents
             fn.needs = needs
-            # The input Tensors themselves are kept only to draw the graph or for their tangents.
-            fn.inputs = inputs if state.keep_values or state.levels else None
-            fn.xs = xs if cls.save_inputs else [None] * len(xs)
-            fn.y = y if cls.save_output or state.keep_values else None
-            if state.keep_values:
-                fn.drawn = True
-            fn.grad = None
-            fn.stamp = state.clock
-            fn.seq = next(_sequence)
+            fn.xs = xs if cls.save_inputs else _UNSAVED[len(xs)]
+            fn.y = y if cls.save_output else None
+            fn.seq = next(_clock)
             out.requires_grad = True
             out._node = fn
         else:
             out.requires_grad = False
             out._node = None
-        if state.levels:
-            _push_tangents(fn, inputs, out, state)
+        if state.unusual:
+            _apply_unusual(fn, inputs, out, state)
         return out
 
     def forward(self, *xs, **params):
@@ -289,7 +337,35 @@ class Function:
 
 
 _RELEASED = ("released",)
+
+
+class _Nones(dict):
+    """n -> (None,) * n, made once per length: what a node keeps of inputs its rule does not read."""
+
+    def __missing__(self, n):
+        self[n] = nones = (None,) * n
+        return nones
+
+
+_UNSAVED = _Nones()
 _new = object.__new__
+_ndarray = np.ndarray
+
+
+def _apply_unusual(fn: Function, inputs, out: Tensor, state: _State):
+    """What `Function.apply` does only in anomaly mode, inside keep_values() or in forward mode."""
+    recorded = out._node is fn
+    if state.anomaly:
+        _warn_if_not_finite(out.data, fn.name)
+        fn.site = user_site()
+    if recorded and (state.keep_values or state.levels):
+        fn.inputs = inputs  # to draw the graph, or to read the inputs' tangents
+        state.extras = True
+    if recorded and state.keep_values:
+        fn.y = out.data
+        fn.drawn = True
+    if state.levels:
+        _push_tangents(fn, inputs, out, state)
 
 
 def _push_tangents(fn: Function, inputs, out: Tensor, state: _State):
@@ -339,7 +415,7 @@ def _warn_if_not_finite(array, op_name):
         warnings.warn(
             f"detect_anomaly: op {op_name} produced NaN or Inf in its forward value (at {user_site()})",
             RuntimeWarning,
-            stacklevel=3,
+            stacklevel=4,
         )
 
 
@@ -349,60 +425,49 @@ def _check_finite(array, op_name, what, site=None):
         raise FloatingPointError(f"detect_anomaly: op {op_name} produced NaN or Inf in its {what}{where}")
 
 
-class _LeafGradients:
-    """What one sweep sends to the leaves, summed per leaf and handed over at the end.
+def _hand_over(leaves: dict, seed):
+    """Give each leaf what one sweep sent it, summed: `leaves` maps each leaf to its total.
 
-    Hooks then see each leaf's total once, and every .grad is an array of its leaf's own: a
-    gradient that reached two leaves (x + y), or came from the caller, is copied for the second.
+    The sweep sums first and hands over once at the end, so hooks see each leaf's total once.
+    Every .grad is an array of its leaf's own: a gradient that reached two leaves (x + y), or
+    came from the caller as the seed, is copied for the second.
     """
-
-    def __init__(self, seed):
-        self.totals: dict[int, list] = {}
-        self.taken = {id(_buffer_root(seed))} if isinstance(seed, np.ndarray) else set()
-
-    def add(self, leaf: Tensor, g):
-        entry = self.totals.get(id(leaf))
-        if entry is None:
-            self.totals[id(leaf)] = [leaf, g]
-        else:
-            entry[1] = entry[1] + g
-
-    def hand_over(self):
-        taken = self.taken
-        for leaf, g in self.totals.values():
-            data = leaf.data
-            if (
-                g.__class__ is np.ndarray
-                and g.base is None
-                and leaf.grad is None
-                and leaf._hooks is None
-                and g.dtype == data.dtype
-                and g.shape == data.shape
-                and id(g) not in taken
-            ):
-                taken.add(id(g))  # the common case: a fresh array for an empty .grad
-                leaf.grad = g
-                continue
-            if g.shape != leaf.data.shape:
-                raise RuntimeError(
-                    f"internal error: a gradient of shape {g.shape} arrived for a leaf of shape {leaf.data.shape}"
-                )
-            if g.__class__ is not np.ndarray and not isinstance(g, Tensor):
-                g = np.asarray(g)  # NumPy gives scalars for 0-d arithmetic
-            if g.__class__ is np.ndarray and g.dtype != leaf.data.dtype and leaf.data.dtype.kind == "f":
-                g = g.astype(leaf.data.dtype)
-            if leaf._hooks is not None:
-                g = _run_hooks(leaf._hooks, g)
-            if leaf.grad is not None:
-                leaf.grad = leaf.grad + g
-                continue
-            if g.__class__ is np.ndarray:
-                root = g if g.base is None else _buffer_root(g)
-                if id(root) in taken or not g.flags.writeable:
-                    g = g.copy()
-                    root = g
-                taken.add(id(root))
+    taken = {id(_buffer_root(seed))} if isinstance(seed, np.ndarray) else set()
+    hooks = _state.extras  # some Tensor has hooks
+    for leaf, g in leaves.items():
+        data = leaf.data
+        if (
+            g.__class__ is _ndarray
+            and g.base is None
+            and leaf.grad is None
+            and (not hooks or leaf._hooks is None)
+            and g.dtype == data.dtype
+            and g.shape == data.shape
+            and id(g) not in taken
+        ):
+            taken.add(id(g))  # the common case: a fresh array for an empty .grad
             leaf.grad = g
+            continue
+        if g.shape != data.shape:
+            raise RuntimeError(
+                f"internal error: a gradient of shape {g.shape} arrived for a leaf of shape {data.shape}"
+            )
+        if g.__class__ is not np.ndarray and not isinstance(g, Tensor):
+            g = np.asarray(g)  # NumPy gives scalars for 0-d arithmetic
+        if g.__class__ is np.ndarray and g.dtype != data.dtype and data.dtype.kind == "f":
+            g = g.astype(data.dtype)
+        if leaf._hooks is not None:
+            g = _run_hooks(leaf._hooks, g)
+        if leaf.grad is not None:
+            leaf.grad = leaf.grad + g
+            continue
+        if g.__class__ is np.ndarray:
+            root = g if g.base is None else _buffer_root(g)
+            if id(root) in taken or not g.flags.writeable:
+                g = g.copy()
+                root = g
+            taken.add(id(root))
+        leaf.grad = g
 
 
 def run_backward(
@@ -412,7 +477,7 @@ def run_backward(
 
     Nodes are visited newest first. An op is always created after the ops that made its inputs,
     so by the time a node comes off the heap, every use of its output has already sent back its
-    share of the gradient: the sum in `fn.grad` is complete.
+    share of the gradient: its sum in `pending` is complete.
 
     create_graph: the rules run on Tensors, so the gradients are recorded (unless record=False:
     then only forward-mode tangents ride along, as in forward-over-reverse) and can be
@@ -420,82 +485,75 @@ def run_backward(
     those values are collected, leaves' .grad are left alone and unrelated branches skipped.
     """
     node = root._node
-    leaves = _LeafGradients(gradient)
     if node is None:
         if targets is not None:
             targets.collect(root, gradient)
         else:
-            leaves.add(root, gradient)
-            leaves.hand_over()
+            _hand_over({root: gradient}, gradient)
         return
-    node.grad = gradient
-    totals = leaves.totals
-    heap = [(-node.seq, node)]
-    anomaly = _state.anomaly
-    clock = _state.clock
-    plain = targets is None and not create_graph  # the everyday sweep: arrays, into .grad
+    # dL/d(value), summed over the uses swept so far, for the nodes still to visit and for the
+    # leaves (handed over at the end). Keys are the objects themselves: both hash by identity.
+    pending = {node: gradient}
+    heap = [(-node.seq, node)]  # nodes to visit, newest first
+    last_change = _state.last_change
+    extras = _state.extras  # hooks or kept values on some node: look for them at each node
+    # The everyday sweep: rules on arrays, gradients into .grad. Anything else goes through
+    # `_unusual_vjp`, so the loop below stays short.
+    plain = targets is None and not create_graph and not _state.anomaly
     mode = _GradMode(create_graph if record is None else record) if create_graph else None
     if mode is not None:
         mode.__enter__()
     try:
         while heap:
-            fn = heappop(heap)[1]
-            g = fn.grad
-            fn.grad = None
+            key, fn = heappop(heap)
+            g = pending.pop(fn)
             xs = fn.xs
-            if xs is _RELEASED:
-                raise RuntimeError(
-                    f"backward through op {fn.name} a second time: its saved values were freed by the "
-                    "first backward(). Call backward(retain_graph=True) the first time if you need to "
-                    "go through the same graph again, or recompute the forward pass."
-                )
-            if fn.stamp != clock:
-                _check_not_mutated(fn)
-            if fn.hooks is not None:
+            if xs is _RELEASED or -key < last_change:
+                _check_reusable(fn)  # freed by an earlier backward(), or something changed in place since
+            if extras and fn.hooks is not None:
                 g = _run_hooks(fn.hooks, g)
-            if plain:
-                grads = fn.vjp(g, fn.y, *xs)
-            elif targets is not None and targets.collect(fn, g) and not targets.beyond(fn):
-                grads = ()
-            elif create_graph:
-                grads = fn.vjp(g, fn.traced_output(), *fn.traced_inputs())
+            if plain:  # the chain rule: dL/dx_i from dL/dy (two inputs spelled out: *xs costs more)
+                grads = fn.vjp(g, fn.y, xs[0], xs[1]) if len(xs) == 2 else fn.vjp(g, fn.y, *xs)
             else:
-                grads = fn.vjp(g, fn.y, *xs)
-            if anomaly:
-                _check_gradients(fn, grads)
+                grads = _unusual_vjp(fn, g, targets, create_graph)
             for parent, gp in zip(fn.parents, grads):
                 if parent is None or gp is None:
                     continue
-                if parent.__class__ is Tensor or isinstance(parent, Tensor):
-                    if targets is not None:
-                        targets.collect(parent, gp)
-                        continue
-                    entry = totals.get(id(parent))
-                    if entry is None:
-                        totals[id(parent)] = [parent, gp]
-                    else:
-                        entry[1] = entry[1] + gp
-                elif targets is not None and not targets.leads_on(parent):
+                if targets is not None and targets.stops_at(parent, gp):
                     continue
-                elif parent.grad is None:
-                    parent.grad = gp
-                    heappush(heap, (-parent.seq, parent))
+                total = pending.get(parent)
+                if total is None:  # the first use of parent's value to send back its share
+                    pending[parent] = gp
+                    if isinstance(parent, Function):
+                        heappush(heap, (-parent.seq, parent))  # a node: its turn comes later
                 else:
-                    parent.grad = parent.grad + gp
+                    pending[parent] = total + gp
             if retain_graph:
-                if fn.drawn:
+                if extras and fn.drawn:
                     fn.saved_grad = g
-            else:
+            else:  # free what the rule read: nobody can go through this node again
                 fn.xs = _RELEASED
-                fn.y = fn.saved = fn.inputs = None
-                if fn.out is not None:
-                    fn.out = None
-        leaves.hand_over()
+                fn.y = fn.saved = None
+                if extras and fn.inputs is not None:
+                    fn.inputs = fn.out = None
+        _hand_over(pending, gradient)  # only leaves are left
     finally:
         if mode is not None:
             mode.__exit__()
-        for _, waiting in heap:  # only after an error: leave no half-summed gradients behind
-            waiting.grad = None
+
+
+def _unusual_vjp(fn: Function, g, targets, create_graph: bool):
+    """A node's rule outside the everyday sweep: towards `targets` only, recorded (create_graph),
+    or checked for NaN and Inf (anomaly mode)."""
+    if targets is not None and targets.collect(fn, g) and not targets.beyond(fn):
+        return ()
+    if create_graph:
+        grads = fn.vjp(g, fn.traced_output(), *fn.traced_inputs())
+    else:
+        grads = fn.vjp(g, fn.y, *fn.xs)
+    if _state.anomaly:
+        _check_gradients(fn, grads)
+    return grads
 
 
 class _Targets:
@@ -545,8 +603,13 @@ class _Targets:
                 elif p is not None and id(p) not in self.wanted and p.seq < start:
                     self.outer = True  # a leaf from before: an enclosing computation's variable
 
-    def leads_on(self, fn: Function) -> bool:
-        return id(fn) in self.relevant
+    def stops_at(self, parent, g) -> bool:
+        """Whether the sweep goes no further towards `parent`: a leaf (its gradient is collected if
+        it was asked for) or a node from which no asked-for value can be reached."""
+        if isinstance(parent, Tensor):
+            self.collect(parent, g)
+            return True
+        return id(parent) not in self.relevant
 
     def beyond(self, fn: Function) -> bool:
         """Whether another asked-for value lies below this one (so the sweep must go on)."""
@@ -575,13 +638,20 @@ def _check_gradients(fn: Function, grads):
             _check_finite(gp, fn.name, "gradient (backward)", fn.site)
 
 
-def _check_not_mutated(fn: Function):
-    """Raise if an array this node's rule reads was changed in place after the node was recorded."""
+def _check_reusable(fn: Function):
+    """Raise if this node's rule cannot run: its saved values were freed by an earlier backward(),
+    or an array it reads was changed in place after the node was recorded."""
+    if fn.xs is _RELEASED:
+        raise RuntimeError(
+            f"backward through op {fn.name} a second time: its saved values were freed by the "
+            "first backward(). Call backward(retain_graph=True) the first time if you need to "
+            "go through the same graph again, or recompute the forward pass."
+        )
     saved = [("input", i, x) for i, x in enumerate(fn.xs) if x is not None]
     if fn.y is not None:
         saved.append(("output", 0, fn.y))
     for kind, i, array in saved:
-        if _buffer_versions.get(id(_buffer_root(array)), -1) > fn.stamp:
+        if _buffer_versions.get(id(_buffer_root(array)), -1) > fn.seq:
             what = f"input {i}" if kind == "input" else "the output"
             raise RuntimeError(
                 f"{what} of op {fn.name} (shape {array.shape}) was modified in place after the op was "
@@ -675,8 +745,8 @@ def recorded_before(values, start: int) -> bool:
 
 
 def next_sequence() -> int:
-    """The number the next recorded op will get (ops recorded from now on have at least this)."""
-    return next(_sequence)
+    """The clock's reading now: ops recorded from now on get a larger `seq`."""
+    return next(_clock)
 
 
 class _Retainer:
@@ -699,6 +769,27 @@ class _HookHandle:
     def remove(self):
         if self.hook in self.hooks:
             self.hooks.remove(self.hook)
+
+
+def _inplace(ufunc):
+    """The method behind x += y for `ufunc` (np.add; likewise -=, *=, /=): x's array changes in place.
+
+    The steps of `Tensor._mark_changed` are written out here, because parameter updates
+    (p -= lr * p.grad) run this for every parameter at every step.
+    """
+
+    def method(self, other):
+        data = self.data
+        if _state.grad_enabled:
+            self._mark_changed(other)  # raises if the change could hurt the tape
+        else:
+            _state.last_change = now = next(_clock)
+            _buffer_versions[id(data if data.base is None else _buffer_root(data))] = now
+        # The output array is passed positionally, as NumPy's own `a -= b` does.
+        ufunc(data, other.data if isinstance(other, Tensor) else other, data)
+        return self
+
+    return method
 
 
 class Tensor:
@@ -726,7 +817,7 @@ class Tensor:
         self.requires_grad = bool(requires_grad)
         self._node = None
         if requires_grad:
-            self.seq = next(_sequence)  # leaves are numbered like ops, so transforms can tell old from new
+            self.seq = next(_clock)  # leaves are numbered like ops, so transforms can tell old from new
         if name is not None:
             self.name = name
 
@@ -816,7 +907,7 @@ class Tensor:
             raise RuntimeError("requires_grad_(False) only works on leaves; use detach() instead")
         self.requires_grad = bool(flag)
         if flag:
-            self.seq = next(_sequence)
+            self.seq = next(_clock)
         return self
 
     # --- gradients ---------------------------------------------------------------------------
@@ -833,7 +924,7 @@ class Tensor:
                 "had requires_grad=True (or it was computed inside no_grad())"
             )
         seed = _seed(self, gradient)
-        create_graph = create_graph or bool(_state.levels)
+        create_graph = create_graph or (_state.unusual and bool(_state.levels))
         if create_graph:
             seed = seed if isinstance(seed, Tensor) else Tensor._make(seed, None)
         elif isinstance(seed, Tensor):
@@ -852,6 +943,7 @@ class Tensor:
             if self._node.hooks is None:
                 self._node.hooks = []
             hooks = self._node.hooks
+        _state.extras = True  # backward looks for hooks from now on
         hooks.append(hook)
         return _HookHandle(hooks, hook)
 
@@ -871,83 +963,44 @@ class Tensor:
                 "lose the old value, or the gradient of the right-hand side would be dropped. Write "
                 "x = x + y instead, or update parameters inside gl.no_grad()."
             )
-        _state.clock += 1
+        _state.last_change = now = next(_clock)
         data = self.data
-        _buffer_versions[id(data if data.base is None else _buffer_root(data))] = _state.clock
+        _buffer_versions[id(data if data.base is None else _buffer_root(data))] = now
 
     def __setitem__(self, index, value):
         self._mark_changed(value)
         self.data[_plain_index(index)] = value.data if isinstance(value, Tensor) else value
 
-    def _inplace(self, other, ufunc):
-        if isinstance(other, Tensor):
-            self._mark_changed(other)
-            other = other.data
-        else:
-            self._mark_changed()
-        ufunc(self.data, other, out=self.data)
-        return self
-
-    def __iadd__(self, other):
-        return self._inplace(other, np.add)
-
-    def __isub__(self, other):
-        return self._inplace(other, np.subtract)
-
-    def __imul__(self, other):
-        return self._inplace(other, np.multiply)
-
-    def __itruediv__(self, other):
-        return self._inplace(other, np.divide)
+    __iadd__ = _inplace(np.add)
+    __isub__ = _inplace(np.subtract)
+    __imul__ = _inplace(np.multiply)
+    __itruediv__ = _inplace(np.divide)
 
     # --- operators ---------------------------------------------------------------------------
-    def __add__(self, other):
-        return _ops.add(self, other)
-
+    # x + y, x - y, x * y, x / y, x ** y, x @ y, -x, abs(x) and x[i] are the op functions
+    # themselves (add, sub, ..., getitem), attached in ops/__init__.py once the ops exist: the
+    # hottest calls of a network go straight to the op, with no method in between.
+    # The reflected forms (2 * x, array @ x) swap the operands first.
     def __radd__(self, other):
         return _ops.add(other, self)
-
-    def __sub__(self, other):
-        return _ops.sub(self, other)
 
     def __rsub__(self, other):
         return _ops.sub(other, self)
 
-    def __mul__(self, other):
-        return _ops.mul(self, other)
-
     def __rmul__(self, other):
         return _ops.mul(other, self)
-
-    def __truediv__(self, other):
-        return _ops.div(self, other)
 
     def __rtruediv__(self, other):
         return _ops.div(other, self)
 
-    def __pow__(self, other):
-        return _ops.power(self, other)
-
     def __rpow__(self, other):
         return _ops.power(other, self)
-
-    def __matmul__(self, other):
-        return _ops.matmul(self, other)
 
     def __rmatmul__(self, other):
         return _ops.matmul(other, self)
 
-    def __neg__(self):
-        return _ops.neg(self)
-
     def __pos__(self):
         return self
-
-    def __abs__(self):
-        return _ops.abs(self)
-
-    def __getitem__(self, index):
-        return _ops.getitem(self, index)
 
     # Comparisons give plain boolean arrays: they have no useful derivative.
     def __lt__(self, other):

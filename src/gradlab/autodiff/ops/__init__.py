@@ -4,6 +4,7 @@ The op classes (one per primitive, forward and derivative side by side) live in 
 elementwise, reduction, shape, linalg, nn. `Function.registry` lists them all.
 """
 
+from ..tensor import Tensor
 from .elementwise import (
     abs,
     add,
@@ -45,6 +46,17 @@ from .shape import (
     stack,
     transpose,
 )
+
+# Tensor's operators are these functions themselves: x @ w calls matmul(x, w) directly.
+Tensor.__add__ = add
+Tensor.__sub__ = sub
+Tensor.__mul__ = mul
+Tensor.__truediv__ = div
+Tensor.__pow__ = power
+Tensor.__matmul__ = matmul
+Tensor.__neg__ = neg
+Tensor.__abs__ = abs
+Tensor.__getitem__ = getitem
 
 __all__ = [
     "abs",

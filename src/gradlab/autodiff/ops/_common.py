@@ -44,6 +44,8 @@ def unbroadcast(g, shape: tuple):
     extra = g.ndim - len(shape)
     if extra:
         g = g.sum(axis=tuple(range(extra)))
+        if g.shape == shape:  # only leading axes were added, as for a bias over a batch
+            return g
     axes = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
     if axes:
         g = g.sum(axis=axes, keepdims=True)

@@ -466,22 +466,30 @@ class Clip(Function):
 # --- the public functions ---------------------------------------------------------------------
 def add(a, b) -> Tensor:
     """a + b, broadcasting."""
-    return Add.apply(*tensor_pair(a, b))
+    if a.__class__ is not Tensor or b.__class__ is not Tensor:  # the common case skips a call
+        a, b = tensor_pair(a, b)
+    return Add.apply(a, b)
 
 
 def sub(a, b) -> Tensor:
     """a - b, broadcasting."""
-    return Sub.apply(*tensor_pair(a, b))
+    if a.__class__ is not Tensor or b.__class__ is not Tensor:  # the common case skips a call
+        a, b = tensor_pair(a, b)
+    return Sub.apply(a, b)
 
 
 def mul(a, b) -> Tensor:
     """a * b element-wise, broadcasting."""
-    return Mul.apply(*tensor_pair(a, b))
+    if a.__class__ is not Tensor or b.__class__ is not Tensor:  # the common case skips a call
+        a, b = tensor_pair(a, b)
+    return Mul.apply(a, b)
 
 
 def div(a, b) -> Tensor:
     """a / b element-wise, broadcasting."""
-    return Div.apply(*tensor_pair(a, b))
+    if a.__class__ is not Tensor or b.__class__ is not Tensor:  # the common case skips a call
+        a, b = tensor_pair(a, b)
+    return Div.apply(a, b)
 
 
 def neg(x) -> Tensor:
@@ -491,17 +499,23 @@ def neg(x) -> Tensor:
 
 def power(a, b) -> Tensor:
     """a ** b element-wise (b may be a Tensor too)."""
-    return Power.apply(*tensor_pair(a, b))
+    if a.__class__ is not Tensor or b.__class__ is not Tensor:  # the common case skips a call
+        a, b = tensor_pair(a, b)
+    return Power.apply(a, b)
 
 
 def maximum(a, b) -> Tensor:
     """Element-wise max(a, b); ties share the gradient equally."""
-    return Maximum.apply(*tensor_pair(a, b))
+    if a.__class__ is not Tensor or b.__class__ is not Tensor:  # the common case skips a call
+        a, b = tensor_pair(a, b)
+    return Maximum.apply(a, b)
 
 
 def minimum(a, b) -> Tensor:
     """Element-wise min(a, b); ties share the gradient equally."""
-    return Minimum.apply(*tensor_pair(a, b))
+    if a.__class__ is not Tensor or b.__class__ is not Tensor:  # the common case skips a call
+        a, b = tensor_pair(a, b)
+    return Minimum.apply(a, b)
 
 
 def where(cond, a, b) -> Tensor:

@@ -148,27 +148,35 @@ def tensordot(a, b, axes=2) -> Tensor:
 
 def linear(x, weight, bias=None) -> Tensor:
     """x @ weight + bias in one op: x (..., n_in), weight (n_in, n_out), bias (n_out,) or None."""
-    x, weight = tensor_pair(x, weight)
-    if weight.ndim != 2 or x.ndim < 1 or x.shape[-1] != weight.shape[0]:
+    if x.__class__ is not Tensor or weight.__class__ is not Tensor:
+        x, weight = tensor_pair(x, weight)
+    # The checks read the arrays' shapes: Tensor.shape would cost a call each.
+    x_shape, w_shape = x.data.shape, weight.data.shape
+    if len(w_shape) != 2 or not x_shape or x_shape[-1] != w_shape[0]:
         raise ShapeError(
-            f"linear: x {x.shape} @ weight {weight.shape} needs weight of shape (n_in, n_out) with "
+            f"linear: x {x_shape} @ weight {w_shape} needs weight of shape (n_in, n_out) with "
             f"n_in = x.shape[-1]; called at {user_site()}"
         )
     if bias is None:
         return Linear.apply(x, weight)
-    bias = bias if isinstance(bias, Tensor) else Tensor(bias, dtype=weight.dtype)
-    if bias.shape != (weight.shape[1],):
+    if bias.__class__ is not Tensor and not isinstance(bias, Tensor):
+        bias = Tensor(bias, dtype=weight.data.dtype)
+    if bias.data.shape != (w_shape[1],):
         raise ShapeError(
-            f"linear: bias must have shape ({weight.shape[1]},), got {bias.shape}; called at {user_site()}"
+            f"linear: bias must have shape ({w_shape[1]},), got {bias.data.shape}; called at {user_site()}"
         )
     return Linear.apply(x, weight, bias)
 
 
 def matmul(a, b) -> Tensor:
     """a @ b: matrix product, batched over leading axes, vectors allowed."""
-    return Matmul.apply(*tensor_pair(a, b))
+    if a.__class__ is not Tensor or b.__class__ is not Tensor:  # the common case skips a call
+        a, b = tensor_pair(a, b)
+    return Matmul.apply(a, b)
 
 
 def dot(a, b) -> Tensor:
     """Inner product of two vectors (same as matmul for 1-D inputs)."""
-    return Matmul.apply(*tensor_pair(a, b))
+    if a.__class__ is not Tensor or b.__class__ is not Tensor:  # the common case skips a call
+        a, b = tensor_pair(a, b)
+    return Matmul.apply(a, b)

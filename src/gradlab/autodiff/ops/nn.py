@@ -452,7 +452,7 @@ def bce_with_logits(logits, targets) -> Tensor:
 def mse(prediction, target) -> Tensor:
     """Mean squared error mean((prediction - target)²)."""
     prediction, target = tensor_pair(prediction, target)
-    if prediction.shape != target.shape:
+    if prediction.data.shape != target.data.shape:
         _require(
             False,
             f"mse: prediction {prediction.shape} and target {target.shape} must have the same shape "
