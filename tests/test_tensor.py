@@ -376,3 +376,49 @@ def test_friendly_errors_for_common_slips():
     assert not evaluate(gl.Tensor(1.0, requires_grad=True)).requires_grad
     with pytest.raises(gl.ShapeError, match=r"condition \(3,\)"):
         gl.where(np.ones(3, dtype=bool), np.ones(2), 0.0)
+
+
+# --- the faster NumPy formulations inside the rules -------------------------------------------
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(256, 16), (128, 10), (1, 5), (7, 1), (0, 3)])
+def test_bias_gradient_sum_rows_matches_numpy_sum(shape, dtype):
+    from gradlab.autodiff.ops._common import sum_rows
+
+    g = np.random.default_rng(0).standard_normal(shape).astype(dtype)
+    total = sum_rows(g)
+    assert total.shape == (shape[1],) and total.dtype == dtype
+    tolerance = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(total, g.sum(axis=0, dtype=np.float64), rtol=tolerance, atol=tolerance)
+
+
+def test_bias_gradient_over_a_batch_equals_the_sum_of_the_rows():
+    x = gl.Tensor(np.arange(12.0).reshape(4, 3))
+    b = gl.Tensor([1.0, 2.0, 3.0], requires_grad=True)
+    g = np.random.default_rng(1).standard_normal((4, 3))
+    (x + b).backward(g)
+    np.testing.assert_allclose(b.grad, g.sum(axis=0), rtol=1e-13)
+    b.grad = None
+    gl.linear(x, gl.Tensor(np.eye(3)), b).backward(g)
+    np.testing.assert_allclose(b.grad, g.sum(axis=0), rtol=1e-13)
+
+
+def test_cached_constants_are_read_only_and_bounded():
+    from gradlab.autodiff.ops import _common
+
+    z = _common.cached_zeros(np.ones((2, 3), np.float32))
+    assert z.shape == (2, 3) and z.dtype == np.float32 and not z.any()
+    with pytest.raises(ValueError):
+        z[0, 0] = 1.0
+    for n in range(200):
+        _common.cached_zeros(np.ones(n + 1))
+    assert len(_common._constants) <= 64
+
+
+def test_relu_output_is_a_fresh_writable_array_of_the_input_dtype():
+    x = gl.Tensor(np.array([[-1.0, 0.0, 2.0]], np.float32))
+    y = gl.relu(x)
+    assert y.dtype == np.float32 and y.data.flags.writeable
+    np.testing.assert_array_equal(y.data, [[0.0, 0.0, 2.0]])
+    y.data[0, 0] = 5.0  # must not touch the shared zeros
+    np.testing.assert_array_equal(gl.relu(x).data, [[0.0, 0.0, 2.0]])
+    assert np.isnan(gl.relu(gl.Tensor([np.nan])).data[0])

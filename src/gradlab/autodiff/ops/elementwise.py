@@ -16,7 +16,7 @@ import numpy as np
 
 from ..tensor import Function, ShapeError, Tensor, user_site
 from . import _xp as xp
-from ._common import tangent_sum, tensor, tensor_pair, unbroadcast
+from ._common import cached_zeros, tangent_sum, tensor, tensor_pair, unbroadcast
 
 
 # --- arithmetic -------------------------------------------------------------------------------
@@ -396,7 +396,7 @@ class Relu(Function):
     save_inputs = False
 
     def forward(self, x):
-        return np.maximum(x, 0)
+        return np.maximum(x, cached_zeros(x))  # against an array, not 0: see cached_zeros
 
     def vjp(self, g, y, x):
         return (g * (y > 0),)

@@ -6,7 +6,7 @@ import numpy as np
 
 from ..tensor import Function, ShapeError, Tensor, user_site
 from . import _xp as xp
-from ._common import tangent_sum, tensor_pair, unbroadcast
+from ._common import sum_rows, tangent_sum, tensor_pair, unbroadcast
 
 
 class Matmul(Function):
@@ -78,7 +78,7 @@ class Linear(Function):
         gw = (x2.T @ g2) if need_w else None
         if b is None:
             return gx, gw
-        return gx, gw, (g2.sum(axis=0) if self.needs[2] else None)
+        return gx, gw, (sum_rows(g2) if self.needs[2] else None)
 
     def jvp(self, dxs, y, x, w, b=None):
         dx, dw = dxs[0], dxs[1]
