@@ -14,7 +14,7 @@ shared machine slows the wall clock but not the measurement); the implementation
 interleaved round by round. Reported: the median time per step over the rounds, and the median
 over rounds of the ratio to hand-written NumPy.
 
-    python benchmarks/engine.py [--rounds 15]
+    python benchmarks/engine.py [--rounds 15] [--network big|tiny|both]
 """
 
 from __future__ import annotations
@@ -256,6 +256,7 @@ def check_same_losses():
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--network", choices=("big", "tiny", "both"), default="both")
     args = parser.parse_args()
     check_same_losses()
     targets = {"big": 1.05, "tiny": 1.5}
@@ -264,6 +265,8 @@ def main():
     )
     print(f"{'network':<6} {'implementation':<16} {'step':>10} {'vs numpy':>9}")
     for task, steps in (("big", 10), ("tiny", 300)):
+        if args.network not in (task, "both"):
+            continue
         results = measure(task, args.rounds, steps)
         for name, (seconds, ratio) in results.items():
             print(f"{task:<6} {name:<16} {seconds * 1e6:>8.1f}µs {ratio:>8.2f}×")
