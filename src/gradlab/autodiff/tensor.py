@@ -259,7 +259,7 @@ class Function:
             # Most ops of a network have two inputs (x @ w, h + b): the loop below, unrolled,
             # because tuples built in one go cost less than lists grown item by item.
             a, b = inputs
-            xs = (a.data, b.data)
+            xa, xb = xs = (a.data, b.data)
             parent_a = a._node
             if parent_a is None and a.requires_grad:
                 parent_a = a
@@ -281,7 +281,12 @@ class Function:
                 parents.append(parent)
                 needs.append(parent is not None)
         try:
-            y = fn.forward(*xs, **params) if params else fn.forward(*xs)
+            if params:
+                y = fn.forward(*xs, **params)
+            elif len(xs) == 2:  # arguments spelled out: a call with *xs costs more
+                y = fn.forward(xa, xb)
+            else:
+                y = fn.forward(*xs)
         except ValueError as error:
             raise _shape_error(cls.__name__, xs, error) from None
         if y.__class__ is not _ndarray:
