@@ -37,6 +37,20 @@ __all__ = [
 ]
 
 
+class _Switch:
+    """A switch of `_State` (anomaly, keep_values, levels): setting it also updates `unusual`."""
+
+    def __set_name__(self, owner, name):
+        self.slot = "_" + name
+
+    def __get__(self, state, owner=None):
+        return self if state is None else getattr(state, self.slot)
+
+    def __set__(self, state, value):
+        setattr(state, self.slot, value)
+        state._update()
+
+
 class _State:
     """Global switches of the engine (grad recording, anomaly mode, forward mode, in-place changes)."""
 
@@ -60,32 +74,9 @@ class _State:
     def _update(self):
         self.unusual = self._anomaly or self._keep_values or bool(self._levels)
 
-    @property
-    def anomaly(self) -> bool:
-        return self._anomaly
-
-    @anomaly.setter
-    def anomaly(self, value: bool):
-        self._anomaly = value
-        self._update()
-
-    @property
-    def keep_values(self) -> bool:
-        return self._keep_values
-
-    @keep_values.setter
-    def keep_values(self, value: bool):
-        self._keep_values = value
-        self._update()
-
-    @property
-    def levels(self) -> tuple:
-        return self._levels
-
-    @levels.setter
-    def levels(self, value: tuple):
-        self._levels = value
-        self._update()
+    anomaly = _Switch()
+    keep_values = _Switch()
+    levels = _Switch()
 
 
 _state = _State()
