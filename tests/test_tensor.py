@@ -422,3 +422,33 @@ def test_relu_output_is_a_fresh_writable_array_of_the_input_dtype():
     y.data[0, 0] = 5.0  # must not touch the shared zeros
     np.testing.assert_array_equal(gl.relu(x).data, [[0.0, 0.0, 2.0]])
     assert np.isnan(gl.relu(gl.Tensor([np.nan])).data[0])
+
+
+def test_in_place_changes_of_short_lived_tensors_do_not_grow_the_version_table():
+    import gc
+
+    from gradlab.autodiff import tensor as engine
+
+    gc.collect()
+    before = len(engine._buffer_versions)
+    for _ in range(500):
+        t = gl.Tensor(np.ones(3))
+        t += 1.0
+        with gl.no_grad():
+            t -= 2.0
+    del t
+    gc.collect()
+    assert len(engine._buffer_versions) <= before + 1
+
+
+def test_in_place_change_is_still_caught_after_an_earlier_buffer_was_freed():
+    for _ in range(3):
+        old = gl.Tensor(np.ones(4))
+        old += 1.0
+        del old
+    x = gl.Tensor(np.ones(4), requires_grad=True)
+    w = gl.Tensor(np.full(4, 2.0))
+    y = (x * w).sum()
+    w += 1.0  # w is an input the product's rule reads
+    with pytest.raises(RuntimeError, match="modified in place"):
+        y.backward()

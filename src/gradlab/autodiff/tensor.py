@@ -89,6 +89,20 @@ _clock = itertools.count()
 _buffer_versions: dict[int, int] = {}
 
 
+def _note_change(data: np.ndarray):
+    """Record that the memory behind `data` changes now: in `_buffer_versions`, and as the latest change.
+
+    An entry is dropped when its buffer is freed, so a loop that changes many short-lived Tensors
+    in place does not grow the table (and a new array that reuses a freed id starts clean).
+    """
+    root = data if data.base is None else _buffer_root(data)
+    key = id(root)
+    _state.last_change = now = next(_clock)
+    if key not in _buffer_versions:
+        weakref.finalize(root, _buffer_versions.pop, key, None).atexit = False
+    _buffer_versions[key] = now
+
+
 def _buffer_root(array):
     while isinstance(array.base, np.ndarray):
         array = array.base
@@ -770,7 +784,7 @@ class _HookHandle:
 def _inplace(ufunc):
     """The method behind x += y for `ufunc` (np.add; likewise -=, *=, /=): x's array changes in place.
 
-    The steps of `Tensor._mark_changed` are written out here, because parameter updates
+    Outside recording, the checks of `Tensor._mark_changed` are skipped: parameter updates
     (p -= lr * p.grad) run this for every parameter at every step.
     """
 
@@ -779,8 +793,7 @@ def _inplace(ufunc):
         if _state.grad_enabled:
             self._mark_changed(other)  # raises if the change could hurt the tape
         else:
-            _state.last_change = now = next(_clock)
-            _buffer_versions[id(data if data.base is None else _buffer_root(data))] = now
+            _note_change(data)
         # The output array is passed positionally, as NumPy's own `a -= b` does.
         ufunc(data, other.data if isinstance(other, Tensor) else other, data)
         return self
@@ -959,9 +972,7 @@ class Tensor:
                 "lose the old value, or the gradient of the right-hand side would be dropped. Write "
                 "x = x + y instead, or update parameters inside gl.no_grad()."
             )
-        _state.last_change = now = next(_clock)
-        data = self.data
-        _buffer_versions[id(data if data.base is None else _buffer_root(data))] = now
+        _note_change(self.data)
 
     def __setitem__(self, index, value):
         self._mark_changed(value)
