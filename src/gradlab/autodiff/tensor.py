@@ -250,8 +250,9 @@ class Function:
         super().__init_subclass__(**kwargs)
         Function.registry[cls.__name__] = cls
         # Bound once here: reading a classmethod from the class builds a new bound method at every
-        # Add.apply(...), and ops are applied millions of times.
-        cls.apply = Function.apply.__func__.__get__(cls)
+        # Add.apply(...), and ops are applied millions of times. An op's own apply is left alone.
+        if getattr(cls.apply, "__func__", None) is Function.apply.__func__:
+            cls.apply = Function.apply.__func__.__get__(cls)
 
     @classmethod
     def apply(cls, *inputs: Tensor, **params) -> Tensor:
@@ -435,22 +436,23 @@ def _check_finite(array, op_name, what, site=None):
         raise FloatingPointError(f"detect_anomaly: op {op_name} produced NaN or Inf in its {what}{where}")
 
 
-def _hand_over(leaves: dict, seed):
-    """Give each leaf what one sweep sent it, summed: `leaves` maps each leaf to its total.
+def _hand_over(leaves: dict, totals: dict, seed):
+    """Give each leaf what one sweep sent it, summed: `leaves` and `totals` map id(leaf) to the
+    leaf and to its total.
 
     The sweep sums first and hands over once at the end, so hooks see each leaf's total once.
     Every .grad is an array of its leaf's own: a gradient that reached two leaves (x + y), or
     came from the caller as the seed, is copied for the second.
     """
     taken = {id(_buffer_root(seed))} if isinstance(seed, np.ndarray) else set()
-    hooks = _state.extras  # some Tensor has hooks
-    for leaf, g in leaves.items():
+    for key, leaf in leaves.items():
+        g = totals[key]
         data = leaf.data
         if (
             g.__class__ is _ndarray
             and g.base is None
             and leaf.grad is None
-            and (not hooks or leaf._hooks is None)
+            and leaf._hooks is None
             and g.dtype == data.dtype
             and g.shape == data.shape
             and id(g) not in taken
@@ -499,11 +501,12 @@ def run_backward(
         if targets is not None:
             targets.collect(root, gradient)
         else:
-            _hand_over({root: gradient}, gradient)
+            _hand_over({id(root): root}, {id(root): gradient}, gradient)
         return
     # dL/d(value), summed over the uses swept so far, for the nodes still to visit and for the
-    # leaves (handed over at the end). Keys are the objects themselves: both hash by identity.
-    pending = {node: gradient}
+    # leaves (handed over at the end, from `leaves`). Keyed by id(): a subclass may define __eq__.
+    pending = {id(node): gradient}
+    leaves = {}
     heap = [(-node.seq, node)]  # nodes to visit, newest first
     last_change = _state.last_change
     extras = _state.extras  # hooks or kept values on some node: look for them at each node
@@ -516,7 +519,7 @@ def run_backward(
     try:
         while heap:
             key, fn = heappop(heap)
-            g = pending.pop(fn)
+            g = pending.pop(id(fn))
             xs = fn.xs
             if xs is _RELEASED or -key < last_change:
                 _check_reusable(fn)  # freed by an earlier backward(), or something changed in place since
@@ -531,13 +534,16 @@ def run_backward(
                     continue
                 if targets is not None and targets.stops_at(parent, gp):
                     continue
-                total = pending.get(parent)
+                key = id(parent)
+                total = pending.get(key)
                 if total is None:  # the first use of parent's value to send back its share
-                    pending[parent] = gp
+                    pending[key] = gp
                     if isinstance(parent, Function):
                         heappush(heap, (-parent.seq, parent))  # a node: its turn comes later
+                    else:
+                        leaves[key] = parent
                 else:
-                    pending[parent] = total + gp
+                    pending[key] = total + gp
             if retain_graph:
                 if extras and fn.drawn:
                     fn.saved_grad = g
@@ -546,7 +552,7 @@ def run_backward(
                 fn.y = fn.saved = None
                 if extras and fn.inputs is not None:
                     fn.inputs = fn.out = None
-        _hand_over(pending, gradient)  # only leaves are left
+        _hand_over(leaves, pending, gradient)  # only leaves are left in pending
     finally:
         if mode is not None:
             mode.__exit__()
@@ -784,18 +790,18 @@ class _HookHandle:
 def _inplace(ufunc):
     """The method behind x += y for `ufunc` (np.add; likewise -=, *=, /=): x's array changes in place.
 
-    Outside recording, the checks of `Tensor._mark_changed` are skipped: parameter updates
-    (p -= lr * p.grad) run this for every parameter at every step.
+    Outside recording, the check of `Tensor._check_change` is skipped: parameter updates
+    (p -= lr * p.grad) run this for every parameter at every step. The change is noted only once
+    it has happened (a shape error leaves x, and its version, as they were).
     """
 
     def method(self, other):
         data = self.data
         if _state.grad_enabled:
-            self._mark_changed(other)  # raises if the change could hurt the tape
-        else:
-            _note_change(data)
+            self._check_change(other)  # raises if the change could hurt the tape
         # The output array is passed positionally, as NumPy's own `a -= b` does.
         ufunc(data, other.data if isinstance(other, Tensor) else other, data)
+        _note_change(data)
         return self
 
     return method
@@ -965,18 +971,19 @@ class Tensor:
         self.grad = None
 
     # --- in-place changes (only where the tape cannot be hurt) ---------------------------------
-    def _mark_changed(self, other=None):
+    def _check_change(self, other=None):
+        """Raise if changing this Tensor in place (with `other`) could hurt the tape."""
         if _state.grad_enabled and (self.requires_grad or (isinstance(other, Tensor) and other.requires_grad)):
             raise RuntimeError(
                 "in-place change of a Tensor while recording, with a gradient involved: the tape would "
                 "lose the old value, or the gradient of the right-hand side would be dropped. Write "
                 "x = x + y instead, or update parameters inside gl.no_grad()."
             )
-        _note_change(self.data)
 
     def __setitem__(self, index, value):
-        self._mark_changed(value)
+        self._check_change(value)
         self.data[_plain_index(index)] = value.data if isinstance(value, Tensor) else value
+        _note_change(self.data)
 
     __iadd__ = _inplace(np.add)
     __isub__ = _inplace(np.subtract)

@@ -74,18 +74,23 @@ def cached_zeros(x: np.ndarray) -> np.ndarray:
 
 
 _constants: dict = {}
+_CONSTANTS_BUDGET = 64 * 2**20  # bytes of cached constants kept at most
 
 
 def _constant(make, shape, dtype) -> np.ndarray:
     """make(shape, dtype), made once per (make, shape, dtype) and read-only (callers must not change
-    it). At most 64 are kept, so a program cycling through many shapes does not hoard memory."""
+    it). At most 64 MiB are kept (the table starts afresh when a new array would exceed that), so
+    a program cycling through many shapes does not hoard memory; larger arrays are not kept.
+    """
     key = (make, shape, dtype)
     array = _constants.get(key)
     if array is None:
-        if len(_constants) >= 64:
-            _constants.clear()
-        array = _constants[key] = make(shape, dtype)
+        array = make(shape, dtype)
         array.flags.writeable = False
+        if array.nbytes <= _CONSTANTS_BUDGET:
+            if sum(a.nbytes for a in _constants.values()) + array.nbytes > _CONSTANTS_BUDGET:
+                _constants.clear()
+            _constants[key] = array
     return array
 
 
