@@ -283,11 +283,13 @@ class CrossEntropy(Function):
     save_output = False
 
     def forward(self, z, targets):
+        # The ufuncs' reduce directly, not z.max()/.sum()/.mean(): those add a Python call each.
         self.targets = targets
-        shifted = z - z.max(axis=1, keepdims=True)
-        log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        shifted = z - np.maximum.reduce(z, axis=1, keepdims=True)
+        log_probs = shifted - np.log(np.add.reduce(np.exp(shifted), axis=1, keepdims=True))
         self.saved = log_probs
-        return -log_probs[np.arange(len(z)), targets].mean()
+        n = len(z)
+        return -np.add.reduce(log_probs[np.arange(n), targets]) / n
 
     def _residual(self, z):
         """softmax(z) - onehot(targets), recorded when z is a Tensor."""
@@ -423,19 +425,21 @@ def cross_entropy(logits, targets) -> Tensor:
     """Mean softmax cross-entropy of logits (N, C) against integer class labels (N,)."""
     logits = tensor(logits)
     targets = np.array(targets.data if isinstance(targets, Tensor) else targets)  # a copy: the tape keeps it
-    _require(logits.ndim == 2, f"cross_entropy: logits must be (N, C), got shape {logits.shape}")
-    _require(
-        targets.shape == (logits.shape[0],),
-        f"cross_entropy: targets must be ({logits.shape[0]},) class indices for logits {logits.shape}, "
-        f"got shape {targets.shape}",
-    )
+    shape = logits.data.shape  # (the messages below are built only when a check fails: it runs every step)
+    if len(shape) != 2:
+        _require(False, f"cross_entropy: logits must be (N, C), got shape {shape}")
+    if targets.shape != shape[:1]:
+        _require(
+            False,
+            f"cross_entropy: targets must be ({shape[0]},) class indices for logits {shape}, got shape {targets.shape}",
+        )
     if targets.dtype.kind == "f" and np.all(targets == np.round(targets)):
         targets = targets.astype(np.int64)
     if targets.dtype.kind not in "iu":
         raise TypeError(f"cross_entropy: targets must be integer class indices, got dtype {targets.dtype}")
-    if targets.size and (targets.min() < 0 or targets.max() >= logits.shape[1]):
+    if targets.size and (np.minimum.reduce(targets) < 0 or np.maximum.reduce(targets) >= shape[1]):
         raise ValueError(
-            f"cross_entropy: targets must lie in 0..{logits.shape[1] - 1} for {logits.shape[1]} classes, "
+            f"cross_entropy: targets must lie in 0..{shape[1] - 1} for {shape[1]} classes, "
             f"got values from {targets.min()} to {targets.max()}"
         )
     return CrossEntropy.apply(logits, targets=targets)
