@@ -520,3 +520,12 @@ def test_a_failed_in_place_change_is_not_counted_as_a_change():
         w[7] = 1.0  # out of range: likewise
     y.backward()
     np.testing.assert_array_equal(x.grad, [2.0, 2.0, 2.0])
+
+
+def test_gradients_gives_each_input_an_array_of_its_own():
+    a = gl.Tensor(np.ones(3), requires_grad=True)
+    b = gl.Tensor(np.ones(3), requires_grad=True)
+    ga, gb = gl.gradients((a + b).sum(), [a, b])
+    assert ga is not gb
+    ga += 1.0
+    np.testing.assert_array_equal(gb, [1.0, 1.0, 1.0])

@@ -724,6 +724,7 @@ def gradients(output: Tensor, inputs, gradient=None, retain_graph: bool = False,
             seed = seed.data
         run_backward(output, seed, retain_graph or create_graph, create_graph, targets, record)
     results = []
+    returned = set()  # ids of the arrays given out: each result is an array of its own
     for t, g in zip(inputs, targets.found):
         if g is None:
             g = np.zeros_like(t.data)
@@ -731,6 +732,10 @@ def gradients(output: Tensor, inputs, gradient=None, retain_graph: bool = False,
             g = Tensor._make(g, None)
         elif not create_graph and isinstance(g, Tensor):
             g = g.data
+        if isinstance(g, np.ndarray):
+            if id(g) in returned:  # the same gradient reached two inputs (a + b): copy it for the second
+                g = g.copy()
+            returned.add(id(g))
         results.append(g)
     return results
 
