@@ -93,6 +93,12 @@ def numpy_step(params, x, y, task, tuned=None):
     return float(loss)
 
 
+def tuned_constants(x, params):
+    """(zeros like a hidden layer's activations, ones over the batch) for numpy_step(tuned=...):
+    made once, as gradlab's rules cache theirs. Both hidden layers are as wide as the first."""
+    return np.zeros((len(x), params[0].shape[1]), x.dtype), np.ones(len(x), x.dtype)
+
+
 # --- gradlab -------------------------------------------------------------------------------------
 def gradlab_step(params, x, y, task, fused=False):
     """The same step in gradlab: ops record a tape, backward() fills .grad, SGD updates in place.
@@ -183,7 +189,7 @@ def contenders(task):
     arrays = make_params(sizes, dtype)
     np_params = [a.copy() for a in arrays]
     tuned_params = [a.copy() for a in arrays]
-    tuned = (np.zeros((len(x), sizes[1]), dtype), np.ones(len(x), dtype))  # both hidden layers are sizes[1] wide
+    tuned = tuned_constants(x, arrays)
     gl_params = [gl.Tensor(a.copy(), requires_grad=True) for a in arrays]
     gl_x, gl_y = gl.Tensor(x), (y if task == "big" else gl.Tensor(y))
     gl_fused_params = [gl.Tensor(a.copy(), requires_grad=True) for a in arrays]
@@ -239,7 +245,7 @@ def check_same_losses():
         gl_params = [gl.Tensor(a.copy(), requires_grad=True) for a in arrays]
         fused_params = [gl.Tensor(a.copy(), requires_grad=True) for a in arrays]
         tuned_params = [a.copy() for a in arrays]
-        tuned = (np.zeros((len(x), arrays[0].shape[1]), dtype), np.ones(len(x), dtype))
+        tuned = tuned_constants(x, arrays)
         for _ in range(5):
             a = numpy_step(np_params, x, y, task)
             if not np.isclose(numpy_step(tuned_params, x, y, task, tuned), a, rtol=1e-4):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from . import __version__
+from .argtypes import positive, whole
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -12,8 +13,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--version", action="version", version=f"gradlab {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     demo = commands.add_parser("demo", help="train a small network on built-in data and show what it learned")
-    demo.add_argument("--epochs", type=_positive_int, default=300, help="gradient-descent steps (default 300)")
-    demo.add_argument("--lr", type=_positive_float, default=0.5, help="learning rate (default 0.5)")
+    demo.add_argument("--epochs", type=whole(1), default=300, help="gradient-descent steps (default 300)")
+    demo.add_argument("--lr", type=positive, default=0.5, help="learning rate (default 0.5)")
     demo.add_argument("--seed", type=int, default=0, help="random seed for data and weights")
     derive = commands.add_parser("derive", help="value and derivative of a typed formula, exact and numerical")
     derive.add_argument(
@@ -38,10 +39,8 @@ def main(argv: list[str] | None = None) -> int:
     race.add_argument(
         "--optimizers", default="sgd,momentum,adam", help="comma-separated names (default sgd,momentum,adam)"
     )
-    race.add_argument("--lr", type=_positive_float, default=1e-3, help="learning rate for all of them (default 1e-3)")
-    race.add_argument(
-        "--steps", type=_positive_int, default=2000, help="steps per optimizer (default 2000, at most 100000)"
-    )
+    race.add_argument("--lr", type=positive, default=1e-3, help="learning rate for all of them (default 1e-3)")
+    race.add_argument("--steps", type=whole(1), default=2000, help="steps per optimizer (default 2000, at most 100000)")
     race.add_argument("--start", type=float, nargs=2, metavar=("X", "Y"), help="start point (default: the landscape's)")
     race.add_argument(
         "--figure", default="race.png", help="where to write the figure (default race.png; 'none' to skip)"
@@ -49,11 +48,11 @@ def main(argv: list[str] | None = None) -> int:
     train = commands.add_parser("train", help="train a network on a real data set (MNIST)")
     train.add_argument("dataset", choices=["mnist"])
     train.add_argument("--model", choices=["mlp", "cnn"], default="mlp")
-    train.add_argument("--epochs", type=_positive_int, default=5)
-    train.add_argument("--batch-size", type=_positive_int, default=128)
-    train.add_argument("--lr", type=_positive_float, default=1e-3)
+    train.add_argument("--epochs", type=whole(1), default=5)
+    train.add_argument("--batch-size", type=whole(1), default=128)
+    train.add_argument("--lr", type=positive, default=1e-3)
     train.add_argument("--data", help="folder with the four MNIST .gz files (default: $GRADLAB_DATA or the cache)")
-    train.add_argument("--limit", type=_positive_int, help="train on the first N images only")
+    train.add_argument("--limit", type=whole(1), help="train on the first N images only")
     train.add_argument("--save", help="write the trained weights to this .npz file")
     from .apps.recommender_cli import add_recommend_command
     from .lab import add_lab_command
@@ -192,20 +191,6 @@ def _race(parser, args) -> int:
         result.figure(args.figure)
         print(f"figure written to {args.figure}")
     return 0
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive whole number, got {text}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
-    return value
 
 
 if __name__ == "__main__":

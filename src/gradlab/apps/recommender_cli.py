@@ -18,6 +18,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from ..argtypes import non_negative, positive, whole
+
 __all__ = ["add_recommend_command", "default_model_path", "run"]
 
 
@@ -42,14 +44,14 @@ def add_recommend_command(subparsers) -> argparse.ArgumentParser:
     )
     train.add_argument("--model", choices=["sgd", "als", "baseline"], default="sgd", help="how to fit (default sgd)")
     train.add_argument(
-        "--factors", type=_whole(0), help="latent factors k (default: the method's own; training prints it)"
+        "--factors", type=whole(0), help="latent factors k (default: the method's own; training prints it)"
     )
-    train.add_argument("--epochs", type=_whole(1), help="passes over the ratings (default: the method's own)")
-    train.add_argument("--lr", type=_positive, help="SGD learning rate (default: the method's own)")
+    train.add_argument("--epochs", type=whole(1), help="passes over the ratings (default: the method's own)")
+    train.add_argument("--lr", type=positive, help="SGD learning rate (default: the method's own)")
     train.add_argument(
-        "--reg", type=_non_negative, help="λ on the factors (SGD: charged per rating; ALS: per user and per item)"
+        "--reg", type=non_negative, help="λ on the factors (SGD: charged per rating; ALS: per user and per item)"
     )
-    train.add_argument("--reg-bias", type=_non_negative, help="λ_b on the biases")
+    train.add_argument("--reg-bias", type=non_negative, help="λ_b on the biases")
     train.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     split = train.add_mutually_exclusive_group()
     split.add_argument("--fold", type=int, choices=[1, 2, 3, 4, 5], default=1, help="official split to use (default 1)")
@@ -59,12 +61,12 @@ def add_recommend_command(subparsers) -> argparse.ArgumentParser:
 
     top = actions.add_parser("top", help="the best unrated movies for a user")
     top.add_argument("--user", required=True, help="raw user id, e.g. 196")
-    top.add_argument("-n", type=_whole(1), default=10, help="how many (default 10)")
+    top.add_argument("-n", type=whole(1), default=10, help="how many (default 10)")
     top.add_argument("--model", help=f"model file (default {default_model_path()})")
 
     similar = actions.add_parser("similar", help="because you watched …: the nearest movies by their factors")
     similar.add_argument("--item", required=True, help="raw item id, e.g. 50 (Star Wars)")
-    similar.add_argument("-n", type=_whole(1), default=10, help="how many (default 10)")
+    similar.add_argument("-n", type=whole(1), default=10, help="how many (default 10)")
     similar.add_argument("--model", help=f"model file (default {default_model_path()})")
     return recommend
 
@@ -165,27 +167,3 @@ def _similar(args, out) -> int:
 def _print_list(items, label: str, out):
     for rank, (item, title, score) in enumerate(items, start=1):
         print(f"{rank:>3}. {label} {score:6.3f}  {title or '(no title)'}  [item {item}]", file=out)
-
-
-def _whole(least: int):
-    def parse(text: str) -> int:
-        value = int(text)
-        if value < least:
-            raise argparse.ArgumentTypeError(f"must be a whole number >= {least}, got {text}")
-        return value
-
-    return parse
-
-
-def _positive(text: str) -> float:
-    value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
-    return value
-
-
-def _non_negative(text: str) -> float:
-    value = float(text)
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text}")
-    return value

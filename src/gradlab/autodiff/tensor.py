@@ -65,8 +65,9 @@ class _State:
         # Whether any of the three switches above is on: every op checks this one flag, so the
         # everyday path pays nothing for the features it does not use (see `Function.apply`).
         self.unusual = False
-        # Whether any Tensor has been given hooks, or any node kept extra values (keep_values,
-        # forward mode): until then, backward does not look for them (see `run_backward`).
+        # Whether any recorded node has been given hooks or kept extra values (keep_values,
+        # forward mode): until then, the sweep does not look for them at each node (see
+        # `run_backward`; a leaf's hooks are always looked for, once per sweep).
         self.extras = False
         # The clock's reading (see `_clock`) at the latest in-place change of any Tensor.
         self.last_change = -1
@@ -265,7 +266,7 @@ class Function:
             # Most ops of a network have two inputs (x @ w, h + b): the loop below, unrolled,
             # because tuples built in one go cost less than lists grown item by item.
             a, b = inputs
-            xa, xb = xs = (a.data, b.data)
+            xs = (a.data, b.data)
             parent_a = a._node
             if parent_a is None and a.requires_grad:
                 parent_a = a
@@ -290,7 +291,7 @@ class Function:
             if params:
                 y = fn.forward(*xs, **params)
             elif len(xs) == 2:  # arguments spelled out: a call with *xs costs more
-                y = fn.forward(xa, xb)
+                y = fn.forward(xs[0], xs[1])
             else:
                 y = fn.forward(*xs)
         except ValueError as error:
