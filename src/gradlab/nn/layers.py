@@ -98,26 +98,30 @@ class Conv2d(Module):
         return f"{c} -> {f}, kernel {k}, stride {self.stride}, padding {self.padding}"
 
 
-class MaxPool2d(Module):
+class _Pool2d(Module):
+    """A pooling layer: `pool` (gl.max_pool2d or gl.avg_pool2d) over kernel×kernel patches, stride
+    steps apart (default: the kernel size, so patches do not overlap)."""
+
+    pool = None
+
+    def __init__(self, kernel_size: int = 2, stride: int | None = None):
+        super().__init__()
+        self.kernel_size, self.stride = kernel_size, stride
+
+    def forward(self, x):
+        return type(self).pool(x, self.kernel_size, self.stride)
+
+
+class MaxPool2d(_Pool2d):
     """The largest value in each kernel×kernel patch."""
 
-    def __init__(self, kernel_size: int = 2, stride: int | None = None):
-        super().__init__()
-        self.kernel_size, self.stride = kernel_size, stride
-
-    def forward(self, x):
-        return gl.max_pool2d(x, self.kernel_size, self.stride)
+    pool = staticmethod(gl.max_pool2d)
 
 
-class AvgPool2d(Module):
+class AvgPool2d(_Pool2d):
     """The mean of each kernel×kernel patch."""
 
-    def __init__(self, kernel_size: int = 2, stride: int | None = None):
-        super().__init__()
-        self.kernel_size, self.stride = kernel_size, stride
-
-    def forward(self, x):
-        return gl.avg_pool2d(x, self.kernel_size, self.stride)
+    pool = staticmethod(gl.avg_pool2d)
 
 
 class Flatten(Module):
