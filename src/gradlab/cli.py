@@ -16,13 +16,6 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--epochs", type=whole(1), default=300, help="gradient-descent steps (default 300)")
     demo.add_argument("--lr", type=positive, default=0.5, help="learning rate (default 0.5)")
     demo.add_argument("--seed", type=int, default=0, help="random seed for data and weights")
-    derive = commands.add_parser("derive", help="value and derivative of a typed formula, exact and numerical")
-    derive.add_argument(
-        "formula",
-        help='a formula of x, e.g. "x**2*sin(x)" (allowed: numbers, x, pi, e, + - * / **, '
-        "sin cos tan exp log sqrt abs tanh sigmoid relu softplus)",
-    )
-    derive.add_argument("--at", type=float, required=True, help="the point x at which to evaluate")
     price = commands.add_parser("price", help="the profit-maximising price for a demand model")
     price.add_argument("--demand", choices=["linear", "exponential", "elasticity"], default="linear")
     price.add_argument("--a", type=float, required=True, help="demand scale (linear: sales at price 0)")
@@ -55,9 +48,13 @@ def main(argv: list[str] | None = None) -> int:
     train.add_argument("--limit", type=whole(1), help="train on the first N images only")
     train.add_argument("--save", help="write the trained weights to this .npz file")
     from .apps.recommender_cli import add_recommend_command
+    from .data.cli import add_data_command
+    from .derive_cli import add_derive_command
     from .lab import add_lab_command
 
+    add_derive_command(commands)
     add_recommend_command(commands)
+    add_data_command(commands)
     add_lab_command(commands)
     args = parser.parse_args(argv)
     if args.command == "lab":
@@ -78,36 +75,16 @@ def main(argv: list[str] | None = None) -> int:
         run(epochs=args.epochs, lr=args.lr, seed=args.seed)
         return 0
     if args.command == "derive":
-        return _derive(args.formula, args.at)
+        from .derive_cli import run as run_derive
+
+        return run_derive(args)
+    if args.command == "data":
+        from .data.cli import run as run_data
+
+        return run_data(args)
     if args.command == "price":
         return _price(parser, args)
     parser.print_help()
-    return 0
-
-
-def _derive(formula: str, at: float) -> int:
-    import sys
-
-    from .calculus import ExpressionError, derivative, numerical_derivative, parse_expression, symbolic_derivative
-
-    try:
-        f = parse_expression(formula)
-    except ExpressionError as error:
-        print(f"gradlab derive: {error}", file=sys.stderr)
-        return 2
-    value = f(at).item()
-    exact = derivative(f)(at)
-    numeric = numerical_derivative(f, at, method="central")
-    rows = [
-        ("f(x)", f.text, ""),
-        (f"f({at:g})", f"{value:.10g}", ""),
-        (f"f'({at:g})", f"{exact:.10g}", "exact, by automatic differentiation"),
-        ("", f"{numeric:.10g}", f"central difference, error {abs(numeric - exact):.1e}"),
-        ("f'(x)", str(symbolic_derivative(f)), "symbolic, by SymPy"),
-    ]
-    width = max(len(r[0]) for r in rows)
-    for label, text, note in rows:
-        print(f"{label:<{width}} {'=' if label else ' '} {text}" + (f"   ({note})" if note else ""))
     return 0
 
 
