@@ -273,3 +273,212 @@ def test_cli_race(tmp_path, capsys):
     )
     out = capsys.readouterr().out
     assert "sgd" in out and "adam" in out and figure.exists()
+
+
+# --- PyTorch's spellings: 60-step trajectories, against torch.optim's algorithms -------------------
+# A small least-squares problem in float64 with a matrix and a vector parameter. Each case is written
+# as a PyTorch user would write it; gradlab must follow torch.optim's update rule, transcribed below
+# in plain NumPy (so CI checks it without torch), and torch.optim itself where torch is installed.
+
+_rng = np.random.default_rng(0)
+LSQ_X, LSQ_Y = _rng.normal(size=(20, 3)), _rng.normal(size=(20, 2))
+LSQ_START = (_rng.normal(size=(3, 2)), _rng.normal(size=2))  # W, b
+STEPS = 60
+
+TORCH_CASES = [
+    ("SGD", {"lr": 0.1}),
+    ("SGD", {"lr": 0.05, "momentum": 0.9}),
+    ("SGD", {"lr": 0.05, "momentum": 0.9, "dampening": 0.1, "weight_decay": 0.01}),
+    ("SGD", {"lr": 0.05, "momentum": 0.9, "nesterov": True}),
+    ("SGD", {"lr": 0.05, "momentum": 0.8, "nesterov": True, "weight_decay": 0.01}),
+    ("Adagrad", {"lr": 0.3}),
+    ("Adagrad", {"lr": 0.3, "lr_decay": 0.01, "initial_accumulator_value": 0.1, "weight_decay": 0.01}),
+    ("RMSprop", {"lr": 0.01, "alpha": 0.95}),
+    ("RMSprop", {}),  # PyTorch's defaults: lr=0.01, alpha=0.99
+    ("Adam", {"lr": 0.05, "betas": (0.8, 0.99)}),
+    ("Adam", {"lr": 0.05, "betas": (0.8, 0.99), "weight_decay": 0.01, "amsgrad": True}),
+    ("AdamW", {"lr": 0.05, "betas": (0.8, 0.99), "weight_decay": 0.1}),
+    ("AdamW", {"lr": 0.05, "amsgrad": True}),
+]
+CASE_IDS = [f"{name}({', '.join(f'{k}={v}' for k, v in hyper.items())})" for name, hyper in TORCH_CASES]
+
+
+def lsq_gradients(w, b):
+    """∇ of ½·mean over rows of |X W + b - Y|², by hand."""
+    r = LSQ_X @ w + b - LSQ_Y
+    return LSQ_X.T @ r / len(LSQ_X), r.sum(axis=0) / len(LSQ_X)
+
+
+# torch.optim's single-tensor algorithms (PyTorch 2.x), with its defaults; s is one parameter's state.
+def torch_sgd(p, g, s, t, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False):
+    g = g + weight_decay * p
+    if momentum:
+        s["buf"] = g.copy() if t == 1 else momentum * s["buf"] + (1 - dampening) * g
+        g = g + momentum * s["buf"] if nesterov else s["buf"]
+    return p - lr * g
+
+
+def torch_adagrad(p, g, s, t, lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, eps=1e-10):
+    g = g + weight_decay * p
+    s["sum"] = s.get("sum", initial_accumulator_value) + g * g
+    return p - lr / (1 + (t - 1) * lr_decay) * g / (np.sqrt(s["sum"]) + eps)
+
+
+def torch_rmsprop(p, g, s, t, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0):
+    g = g + weight_decay * p
+    s["square_avg"] = alpha * s.get("square_avg", 0.0) + (1 - alpha) * g * g
+    return p - lr * g / (np.sqrt(s["square_avg"]) + eps)
+
+
+def torch_adam(p, g, s, t, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False, decoupled=False):
+    b1, b2 = betas
+    if decoupled:
+        p = p * (1 - lr * weight_decay)
+    else:
+        g = g + weight_decay * p
+    s["m"] = b1 * s.get("m", 0.0) + (1 - b1) * g
+    v = s["v"] = b2 * s.get("v", 0.0) + (1 - b2) * g * g
+    if amsgrad:
+        v = s["v_max"] = np.maximum(s.get("v_max", 0.0), v)
+    return p - lr / (1 - b1**t) * s["m"] / (np.sqrt(v) / np.sqrt(1 - b2**t) + eps)
+
+
+def torch_adamw(p, g, s, t, weight_decay=1e-2, **hyper):
+    return torch_adam(p, g, s, t, weight_decay=weight_decay, decoupled=True, **hyper)
+
+
+TORCH_RULES = {"SGD": torch_sgd, "Adagrad": torch_adagrad, "RMSprop": torch_rmsprop, "Adam": torch_adam}
+TORCH_RULES["AdamW"] = torch_adamw
+
+
+def reference_trajectory(name, hyper):
+    params, states, out = [a.copy() for a in LSQ_START], [{}, {}], []
+    for t in range(1, STEPS + 1):
+        grads = lsq_gradients(*params)
+        params = [TORCH_RULES[name](p, g, s, t, **hyper) for p, g, s in zip(params, grads, states)]
+        out.append(np.concatenate([p.ravel() for p in params]))
+    return np.array(out)
+
+
+def trajectory(make, parameter, constant, values):
+    """The positions (W and b, flattened) after each of 60 steps of make(params)'s optimizer on the
+    least-squares problem, in either library: `parameter` and `constant` make its tensors from arrays,
+    `values` reads one back."""
+    w, b = (parameter(a.copy()) for a in LSQ_START)
+    opt, out = make([w, b]), []
+    x, y = constant(LSQ_X), constant(LSQ_Y)
+    for _ in range(STEPS):
+        opt.zero_grad()
+        loss = ((x @ w + b - y) ** 2).sum() * (0.5 / len(LSQ_X))
+        loss.backward()
+        opt.step()
+        out.append(np.concatenate([values(w).ravel(), values(b)]))
+    return np.array(out)
+
+
+def gradlab_trajectory(make):
+    return trajectory(make, lambda a: gl.Tensor(a, requires_grad=True), gl.Tensor, lambda t: t.data)
+
+
+def torch_trajectory(torch, name, hyper):
+    return trajectory(
+        lambda params: getattr(torch.optim, name)(params, **hyper),
+        lambda a: torch.tensor(a, requires_grad=True),
+        torch.from_numpy,
+        lambda t: t.detach().numpy(),
+    )
+
+
+def test_the_least_squares_gradients_by_hand_are_the_engines():
+    w, b = (gl.Tensor(a, requires_grad=True) for a in LSQ_START)
+    (((gl.Tensor(LSQ_X) @ w + b - gl.Tensor(LSQ_Y)) ** 2).sum() * (0.5 / len(LSQ_X))).backward()
+    for engine, by_hand in zip((w.grad, b.grad), lsq_gradients(*LSQ_START)):
+        np.testing.assert_allclose(engine, by_hand, rtol=1e-12)
+
+
+@pytest.mark.parametrize(("name", "hyper"), TORCH_CASES, ids=CASE_IDS)
+def test_pytorch_spellings_follow_torch_optims_update_rules_for_60_steps(name, hyper):
+    ours = gradlab_trajectory(lambda params: getattr(optim, name)(params, **hyper))
+    reference = reference_trajectory(name, hyper)
+    assert np.abs(reference[-1] - reference[0]).max() > 0.5  # the run goes somewhere
+    np.testing.assert_allclose(ours, reference, rtol=0, atol=1e-8)
+
+
+@pytest.mark.parametrize(("name", "hyper"), TORCH_CASES, ids=CASE_IDS)
+def test_pytorch_spellings_match_torch_optim_for_60_steps(name, hyper):
+    torch = pytest.importorskip("torch")
+    theirs = torch_trajectory(torch, name, hyper)
+    np.testing.assert_allclose(
+        gradlab_trajectory(lambda p: getattr(optim, name)(p, **hyper)), theirs, rtol=0, atol=1e-8
+    )
+    np.testing.assert_allclose(reference_trajectory(name, hyper), theirs, rtol=0, atol=1e-8)  # the transcription
+
+
+@pytest.mark.parametrize(
+    ("gradlab_spelling", "pytorch_spelling"),
+    [
+        (lambda p: optim.Momentum(p, lr=0.05, momentum=0.9), lambda p: optim.SGD(p, lr=0.05, momentum=0.9)),
+        (
+            lambda p: optim.Nesterov(p, lr=0.05, momentum=0.8, weight_decay=0.01),
+            lambda p: optim.SGD(p, lr=0.05, momentum=0.8, nesterov=True, weight_decay=0.01),
+        ),
+        (lambda p: optim.AdaGrad(p, lr=0.3), lambda p: optim.Adagrad(p, lr=0.3)),
+        (lambda p: optim.RMSProp(p, lr=0.01, rho=0.99), lambda p: optim.RMSprop(p)),
+        (lambda p: optim.RMSProp(p, lr=0.01, rho=0.95), lambda p: optim.RMSProp(p, lr=0.01, alpha=0.95)),
+        (
+            lambda p: optim.Adam(p, lr=0.05, beta1=0.8, beta2=0.99),
+            lambda p: optim.Adam(p, lr=0.05, betas=(0.8, 0.99)),
+        ),
+        (
+            lambda p: optim.AMSGrad(p, lr=0.05, beta1=0.8),
+            lambda p: optim.Adam(p, lr=0.05, betas=[0.8, 0.999], amsgrad=True),
+        ),
+    ],
+)
+def test_gradlab_and_pytorch_spellings_give_the_same_trajectory(gradlab_spelling, pytorch_spelling):
+    np.testing.assert_array_equal(gradlab_trajectory(gradlab_spelling), gradlab_trajectory(pytorch_spelling))
+
+
+def test_defaults_under_each_spelling():
+    w = gl.Tensor(np.ones(2), requires_grad=True)
+    assert optim.Adagrad is optim.AdaGrad and gl.optim.RMSprop is optim.RMSprop
+    ours, theirs = optim.RMSProp([w]).param_groups[0], optim.RMSprop([w]).param_groups[0]
+    assert (ours["lr"], ours["rho"]) == (0.001, 0.9)  # gradlab's name, gradlab's defaults
+    assert (theirs["lr"], theirs["rho"]) == (0.01, 0.99)  # PyTorch's name, PyTorch's defaults
+    sgd = optim.SGD([w]).param_groups[0]
+    assert (sgd["momentum"], sgd["dampening"], sgd["nesterov"]) == (0.0, 0.0, False)
+    assert optim.Nesterov([w]).param_groups[0]["nesterov"] and optim.AMSGrad([w]).param_groups[0]["amsgrad"]
+    assert not optim.Adam([w]).param_groups[0]["amsgrad"]
+    # What the lab offers per optimizer (the classes' own hyper-parameters) is unchanged.
+    assert set(optim.SGD.defaults) == {"lr", "weight_decay"} and set(optim.Adam.defaults) >= {"beta1", "beta2"}
+
+
+def test_pytorch_spellings_work_in_parameter_groups():
+    w = gl.Tensor(np.ones(2), requires_grad=True)
+    b = gl.Tensor(np.ones(1), requires_grad=True)
+    opt = optim.Adam([{"params": [w], "betas": (0.5, 0.9)}, {"params": [b]}], lr=0.1, betas=(0.8, 0.99))
+    assert [(g["beta1"], g["beta2"]) for g in opt.param_groups] == [(0.5, 0.9), (0.8, 0.99)]
+    opt = optim.RMSprop([{"params": [w], "alpha": 0.5}, {"params": [b], "rho": 0.7}])
+    assert [g["rho"] for g in opt.param_groups] == [0.5, 0.7]
+
+
+def test_pytorch_spelling_errors_name_the_argument():
+    w = gl.Tensor(np.ones(2), requires_grad=True)
+    with pytest.raises(TypeError, match=r"both betas= .*and beta1="):
+        optim.Adam([w], beta1=0.9, betas=(0.9, 0.999))
+    with pytest.raises(TypeError, match=r"both alpha= .*and rho="):
+        optim.RMSprop([w], rho=0.9, alpha=0.99)
+    with pytest.raises(TypeError, match=r"parameter group 0 got both betas="):
+        optim.AdamW([{"params": [w], "betas": (0.9, 0.99), "beta2": 0.9}])
+    with pytest.raises(ValueError, match=r"betas must hold 2 numbers \(beta1, beta2\), got 0.9"):
+        optim.Adam([w], betas=0.9)
+    with pytest.raises(TypeError, match=r"no hyper-parameter \['maximize'\].*PyTorch's betas"):
+        optim.Adam([w], maximize=True)
+    with pytest.raises(TypeError, match=r"RMSprop has no hyper-parameter \['centered', 'momentum'\]"):
+        optim.RMSprop([w], momentum=0.9, centered=True)
+    with pytest.raises(TypeError, match=r"no hyper-parameter \['betas'\]"):
+        optim.SGD([w], betas=(0.9, 0.999))
+    with pytest.raises(ValueError, match="nesterov=True needs a positive momentum"):
+        optim.SGD([w], lr=0.1, nesterov=True)
+    with pytest.raises(ValueError, match="no dampening"):
+        optim.SGD([w], lr=0.1, momentum=0.9, dampening=0.1, nesterov=True)

@@ -1,6 +1,7 @@
 """Optimisation: how derivatives turn into steps downhill.
 
-optimizers   SGD, Momentum, Nesterov, AdaGrad, RMSProp, Adam, AdamW, AMSGrad (PyTorch-style)
+optimizers   SGD, Momentum, Nesterov, AdaGrad, RMSProp, Adam, AdamW, AMSGrad (PyTorch-style; they take
+             PyTorch's argument names too, and Adagrad and RMSprop are its spellings of the classes)
 schedules    StepLR, ExponentialLR, CosineAnnealingLR, LinearWarmup, ReduceLROnPlateau; clipping
 minimize     run an optimizer on f(x) and record the whole trajectory, with stopping rules
 race         several optimizers on one landscape, as a table and a figure
@@ -8,7 +9,7 @@ second_order Newton's method and Gauss–Newton
 """
 
 from .minimize import OPTIMIZERS, Trajectory, make_optimizer, minimize
-from .optimizers import SGD, AdaGrad, Adam, AdamW, AMSGrad, Momentum, Nesterov, Optimizer, RMSProp
+from .optimizers import SGD, AdaGrad, Adagrad, Adam, AdamW, AMSGrad, Momentum, Nesterov, Optimizer, RMSProp, RMSprop
 from .race import RaceResult, race
 from .schedules import (
     CosineAnnealingLR,
@@ -26,6 +27,7 @@ __all__ = [
     "SGD",
     "AMSGrad",
     "AdaGrad",
+    "Adagrad",
     "Adam",
     "AdamW",
     "CosineAnnealingLR",
@@ -36,6 +38,7 @@ __all__ = [
     "OptimizeResult",
     "Optimizer",
     "RMSProp",
+    "RMSprop",
     "RaceResult",
     "ReduceLROnPlateau",
     "StepLR",
