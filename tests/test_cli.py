@@ -18,7 +18,7 @@ def test_version_flag():
 
 def test_demo_learns_the_two_moons():
     out = io.StringIO()
-    accuracy = run(epochs=150, out=out)
+    accuracy = run(epochs=150, out=out).accuracy
     text = out.getvalue()
     assert accuracy >= 0.95
     assert "150/150" in text and "decision regions" in text

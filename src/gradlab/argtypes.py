@@ -1,34 +1,70 @@
-"""Checked argument types for the command line (argparse `type=`): a bad value gets a clear message."""
+"""Checked argument types for the command line (argparse `type=`): a bad value gets a clear message
+from argparse, with the sub-command's usage, before any work starts."""
 
 from __future__ import annotations
 
 import argparse
+import math
+import os
+from pathlib import Path
+
+
+def _number(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
+    return value
 
 
 def whole(least: int):
     """A parser for whole numbers >= least (whole(1): a positive count such as --epochs)."""
+    wanted = "a positive whole number" if least == 1 else f"a whole number >= {least}"
 
     def parse(text: str) -> int:
-        value = int(text)
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be {wanted}, got {text!r}") from None
         if value < least:
-            wanted = "a positive whole number" if least == 1 else f"a whole number >= {least}"
             raise argparse.ArgumentTypeError(f"must be {wanted}, got {text}")
         return value
 
     return parse
 
 
+def finite(text: str) -> float:
+    """Any finite number (a price, a cost, a start point): 'nan' and 'inf' are refused."""
+    return _number(text)
+
+
 def positive(text: str) -> float:
-    """A number > 0 (a learning rate)."""
-    value = float(text)
+    """A finite number > 0 (a learning rate)."""
+    value = _number(text)
     if not value > 0:
         raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
     return value
 
 
 def non_negative(text: str) -> float:
-    """A number >= 0 (a regularisation strength)."""
-    value = float(text)
+    """A finite number >= 0 (a regularisation strength)."""
+    value = _number(text)
     if not value >= 0:
         raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text}")
     return value
+
+
+def output_file(text: str) -> str:
+    """A file the command will write (a figure, a model): its folder must exist and be writable, so a
+    typo fails at once rather than after minutes of computation."""
+    path = Path(text).expanduser()
+    folder = path.parent
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is a folder; give a file name inside it, e.g. {path / 'out'}")
+    if not folder.is_dir():
+        raise argparse.ArgumentTypeError(f"cannot write {text}: the folder {folder} does not exist (create it first)")
+    if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise argparse.ArgumentTypeError(f"cannot write {text}: permission denied (choose another folder)")
+    return str(path)

@@ -1,62 +1,122 @@
-"""The `gradlab` command line."""
+"""The `gradlab` command line.
+
+Each sub-command checks its arguments before it starts work (a bad value or an unwritable output file
+is refused at once, with that sub-command's usage) and reports a failure as one sentence on stderr
+with exit code 2 (a bad input) or 1 (a run that diverged), never as a traceback.
+"""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import sys
+import warnings
+
+import numpy as np
 
 from . import __version__
-from .argtypes import positive, whole
+from .argtypes import finite, output_file, positive, whole
+
+RACE_OPTIMIZERS = "sgd,momentum,adam"
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="gradlab", description="Calculus for machine learning, as working software.")
-    parser.add_argument("--version", action="version", version=f"gradlab {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    demo = commands.add_parser("demo", help="train a small network on built-in data and show what it learned")
-    demo.add_argument("--epochs", type=whole(1), default=300, help="gradient-descent steps (default 300)")
-    demo.add_argument("--lr", type=positive, default=0.5, help="learning rate (default 0.5)")
-    demo.add_argument("--seed", type=int, default=0, help="random seed for data and weights")
-    price = commands.add_parser("price", help="the profit-maximising price for a demand model")
-    price.add_argument("--demand", choices=["linear", "exponential", "elasticity"], default="linear")
-    price.add_argument("--a", type=float, required=True, help="demand scale (linear: sales at price 0)")
-    price.add_argument("--b", type=float, help="price sensitivity (linear, exponential)")
-    price.add_argument("--elasticity", type=float, help="price elasticity (constant-elasticity demand, > 1)")
-    price.add_argument("--cost", type=float, required=True, help="unit cost")
-    price.add_argument("--method", choices=["newton", "gradient"], default="newton")
-    race = commands.add_parser("race", help="several optimizers on a classic landscape: a table and a figure")
-    race.add_argument(
-        "landscape",
-        help="rosenbrock, beale, himmelblau, booth, matyas, six_hump_camel, rastrigin, "
-        "saddle, plateau_cliff or quadratic",
-    )
-    race.add_argument(
-        "--optimizers", default="sgd,momentum,adam", help="comma-separated names (default sgd,momentum,adam)"
-    )
-    race.add_argument("--lr", type=positive, default=1e-3, help="learning rate for all of them (default 1e-3)")
-    race.add_argument("--steps", type=whole(1), default=2000, help="steps per optimizer (default 2000, at most 100000)")
-    race.add_argument("--start", type=float, nargs=2, metavar=("X", "Y"), help="start point (default: the landscape's)")
-    race.add_argument(
-        "--figure", default="race.png", help="where to write the figure (default race.png; 'none' to skip)"
-    )
-    train = commands.add_parser("train", help="train a network on a real data set (MNIST)")
-    train.add_argument("dataset", choices=["mnist"])
-    train.add_argument("--model", choices=["mlp", "cnn"], default="mlp")
-    train.add_argument("--epochs", type=whole(1), default=5)
-    train.add_argument("--batch-size", type=whole(1), default=128)
-    train.add_argument("--lr", type=positive, default=1e-3)
-    train.add_argument("--data", help="folder with the four MNIST .gz files (default: $GRADLAB_DATA or the cache)")
-    train.add_argument("--limit", type=whole(1), help="train on the first N images only")
-    train.add_argument("--save", help="write the trained weights to this .npz file")
+def build_parser() -> argparse.ArgumentParser:
+    """The `gradlab` parser with every sub-command (each sub-parser is kept on args.subparser)."""
     from .apps.recommender_cli import add_recommend_command
     from .data.cli import add_data_command
     from .derive_cli import add_derive_command
     from .lab import add_lab_command
+    from .landscapes import LANDSCAPES
+
+    parser = argparse.ArgumentParser(prog="gradlab", description="Calculus for machine learning, as working software.")
+    parser.add_argument("--version", action="version", version=f"gradlab {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    demo = commands.add_parser("demo", help="train a small network on built-in data and show what it learned")
+    demo.add_argument("--epochs", type=whole(1), default=300, help="gradient-descent steps (default 300)")
+    demo.add_argument("--lr", type=positive, default=0.5, help="learning rate (default 0.5)")
+    demo.add_argument("--seed", type=int, default=0, help="random seed for data and weights (default 0)")
 
     add_derive_command(commands)
-    add_recommend_command(commands)
-    add_data_command(commands)
-    add_lab_command(commands)
+
+    price = commands.add_parser("price", help="the profit-maximising price for a demand model (course project 1)")
+    price.add_argument(
+        "--demand",
+        choices=["linear", "exponential", "elasticity"],
+        default="linear",
+        help="demand model: linear a - b·p, exponential a·e^(-b·p), elasticity a·p^(-ε) (default linear)",
+    )
+    price.add_argument("--a", type=finite, required=True, help="demand scale (linear: sales at price 0); required")
+    price.add_argument("--b", type=finite, help="price sensitivity; required for linear and exponential demand")
+    price.add_argument("--elasticity", type=finite, help="price elasticity ε > 1; required for elasticity demand")
+    price.add_argument("--cost", type=finite, required=True, help="unit cost; required")
+    price.add_argument(
+        "--method",
+        choices=["newton", "gradient"],
+        default="newton",
+        help="newton (second derivative) or gradient (ascent) (default newton)",
+    )
+
+    race = commands.add_parser("race", help="several optimizers on a classic landscape: a table and a figure")
+    race.add_argument("landscape", choices=list(LANDSCAPES), metavar="LANDSCAPE", help=", ".join(LANDSCAPES))
+    race.add_argument(
+        "--optimizers",
+        default=RACE_OPTIMIZERS,
+        help=f"comma-separated names (default {RACE_OPTIMIZERS}; also nesterov, adagrad, rmsprop, adamw, amsgrad)",
+    )
+    race.add_argument("--lr", type=positive, default=1e-3, help="learning rate for all of them (default 1e-3)")
+    race.add_argument("--steps", type=whole(1), default=2000, help="steps per optimizer (default 2000, at most 100000)")
+    race.add_argument(
+        "--start", type=finite, nargs=2, metavar=("X", "Y"), help="start point (default: the landscape's own)"
+    )
+    race.add_argument(
+        "--figure",
+        type=lambda text: text if text.lower() == "none" else output_file(text),
+        default="race.png",
+        help="where to write the figure (default race.png; 'none' to skip)",
+    )
+
+    train = commands.add_parser("train", help="train a network on a real data set (MNIST)")
+    train.add_argument("dataset", choices=["mnist"], help="the data set (mnist)")
+    train.add_argument(
+        "--model", choices=["mlp", "cnn"], default="mlp", help="mlp (784-512-512-10) or cnn (default mlp)"
+    )
+    train.add_argument("--epochs", type=whole(1), default=5, help="passes over the training images (default 5)")
+    train.add_argument("--batch-size", type=whole(1), default=128, help="images per gradient step (default 128)")
+    train.add_argument("--lr", type=positive, default=1e-3, help="Adam's learning rate (default 1e-3)")
+    train.add_argument(
+        "--data",
+        help="folder with the four MNIST .gz files (default $GRADLAB_DATA, else the cache that "
+        "`gradlab data download mnist` fills)",
+    )
+    train.add_argument("--limit", type=whole(1), help="train on the first N images only (default: all 60,000)")
+    train.add_argument("--save", type=output_file, help="write the trained weights to this .npz file (default: none)")
+
+    for add in (add_recommend_command, add_data_command, add_lab_command):
+        add(commands)
+    for name, subparser in commands.choices.items():
+        subparser.set_defaults(subparser=subparser)
+        if name == "race":
+            subparser.epilog = "the run is refused before it starts if --figure cannot be written"
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
     args = parser.parse_args(argv)
+    try:
+        return _dispatch(parser, args)
+    except KeyboardInterrupt:
+        print(f"\ngradlab {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # the reader went away (`gradlab ... | head`): stop quietly, as Unix tools do
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+
+
+def _dispatch(parser, args) -> int:
     if args.command == "lab":
         from .lab import run as run_lab
 
@@ -65,31 +125,46 @@ def main(argv: list[str] | None = None) -> int:
         from .apps.recommender_cli import run as run_recommend
 
         return run_recommend(args)
-    if args.command == "train":
-        return _train(args)
-    if args.command == "race":
-        return _race(parser, args)
-    if args.command == "demo":
-        from .demo import run
-
-        run(epochs=args.epochs, lr=args.lr, seed=args.seed)
-        return 0
-    if args.command == "derive":
-        from .derive_cli import run as run_derive
-
-        return run_derive(args)
     if args.command == "data":
         from .data.cli import run as run_data
 
         return run_data(args)
+    if args.command == "derive":
+        from .derive_cli import run as run_derive
+
+        return run_derive(args)
+    if args.command == "train":
+        return _train(args)
+    if args.command == "race":
+        with quiet_numerics():  # a diverging run is reported in the table, not as warnings
+            return _race(args)
+    if args.command == "demo":
+        from .demo import run
+
+        result = run(epochs=args.epochs, lr=args.lr, seed=args.seed)
+        return 1 if result.diverged else 0
     if args.command == "price":
-        return _price(parser, args)
+        return _price(args)
     parser.print_help()
     return 0
 
 
-def _price(parser, args) -> int:
-    import sys
+@contextlib.contextmanager
+def quiet_numerics():
+    """Silence NumPy's overflow/invalid warnings: the commands report a diverging or undefined result
+    themselves, in a sentence, instead of a warning that points into gradlab's source."""
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        yield
+
+
+def plural(count: int, noun: str) -> str:
+    """'1 step', '2 steps', '0 steps'."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def _price(args) -> int:
+    import math
 
     from .apps.pricing import (
         ConstantElasticityDemand,
@@ -101,29 +176,37 @@ def _price(parser, args) -> int:
 
     if args.demand == "elasticity":
         if args.elasticity is None:
-            parser.error("--demand elasticity needs --elasticity")
-        demand = ConstantElasticityDemand(args.a, args.elasticity)
+            args.subparser.error("--demand elasticity needs --elasticity")
+        make = lambda: ConstantElasticityDemand(args.a, args.elasticity)  # noqa: E731
     else:
         if args.b is None:
-            parser.error(f"--demand {args.demand} needs --b")
-        demand = (LinearDemand if args.demand == "linear" else ExponentialDemand)(args.a, args.b)
+            args.subparser.error(f"--demand {args.demand} needs --b")
+        make = lambda: (LinearDemand if args.demand == "linear" else ExponentialDemand)(args.a, args.b)  # noqa: E731
     try:
-        result = optimal_price(demand, args.cost, method=args.method)
-    except NoInteriorMaximum as error:
+        demand = make()
+        with quiet_numerics():
+            result = optimal_price(demand, args.cost, method=args.method)
+            sold = float(getattr(demand(result.price), "data", demand(result.price)))
+    except (NoInteriorMaximum, ValueError) as error:
         print(f"gradlab price: {error}", file=sys.stderr)
+        return 2
+    if not all(math.isfinite(v) for v in (result.price, result.profit, sold)):
+        print(
+            f"gradlab price: the numbers overflow (best price {result.price:g}, profit {result.profit:g}): "
+            "choose --a, --b and --cost of ordinary sizes",
+            file=sys.stderr,
+        )
         return 2
     print(f"demand: {demand}")
     print(f"unit cost: {args.cost:g}")
     print(f"best price: {result.price:.6g}  (closed form {result.closed_form:.6g})")
-    print(f"units sold: {float(getattr(demand(result.price), 'data', demand(result.price))):.6g}")
+    print(f"units sold: {sold:.6g}")
     print(f"profit: {result.profit:.6g}")
-    print(f"found by {result.method} in {result.steps} steps")
+    print(f"found by {result.method} in {plural(result.steps, 'step')}")
     return 0
 
 
 def _train(args) -> int:
-    import sys
-
     from .apps.mnist import train_mnist
 
     try:
@@ -139,6 +222,9 @@ def _train(args) -> int:
     except (FileNotFoundError, ValueError) as error:
         print(f"gradlab train: {error}", file=sys.stderr)
         return 2
+    except FloatingPointError as error:
+        print(f"gradlab train: diverged: {error} (now --lr {args.lr:g})", file=sys.stderr)
+        return 1
     print(
         f"{args.model}: test accuracy {result.test_accuracy:.2%} (loss {result.test_loss:.4f}) on the official "
         f"10,000 test images; {result.seconds_per_epoch:.1f} s per epoch"
@@ -148,24 +234,29 @@ def _train(args) -> int:
     return 0
 
 
-def _race(parser, args) -> int:
-    from .landscapes import get_landscape
+def _race(args) -> int:
     from .optim import race
+    from .optim.minimize import OPTIMIZERS
 
     if args.steps > 100_000:
-        parser.error("--steps is limited to 100000")
-    try:
-        landscape = get_landscape(args.landscape)
-    except ValueError as error:
-        parser.error(str(error))
+        args.subparser.error("--steps is limited to 100000")
     names = [n.strip() for n in args.optimizers.split(",") if n.strip()]
+    if not names:
+        args.subparser.error("--optimizers needs at least one name, e.g. sgd,adam")
+    unknown = [n for n in names if n.lower() not in OPTIMIZERS]
+    if unknown:  # checked before any optimizer runs, not after the first one has finished
+        args.subparser.error(f"unknown optimizer {unknown[0]!r} in --optimizers; choose from {', '.join(OPTIMIZERS)}")
     try:
-        result = race(landscape, {n: {"lr": args.lr} for n in names}, start=args.start, steps=args.steps)
+        result = race(args.landscape, {n: {"lr": args.lr} for n in names}, start=args.start, steps=args.steps)
     except ValueError as error:
-        parser.error(str(error))
+        args.subparser.error(str(error))
     print(result.table())
     if args.figure.lower() != "none":
-        result.figure(args.figure)
+        try:
+            result.figure(args.figure)
+        except OSError as error:
+            print(f"gradlab race: could not write {args.figure}: {error.strerror or error}", file=sys.stderr)
+            return 2
         print(f"figure written to {args.figure}")
     return 0
 

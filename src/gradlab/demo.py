@@ -8,8 +8,10 @@ The data is generated on the spot (no downloads).
 
 from __future__ import annotations
 
+import math
 import sys
 import time
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -71,33 +73,63 @@ def progress_bar(done: int, total: int, width: int = 30) -> str:
     return "[" + "#" * filled + "-" * (width - filled) + f"] {done}/{total}"
 
 
-def run(epochs: int = 300, lr: float = 0.5, seed: int = 0, out=sys.stdout) -> float:
-    """Train a 2-16-16-2 network by full-batch gradient descent; returns the final accuracy."""
+@dataclass
+class DemoResult:
+    """What the demo's training run ended with."""
+
+    accuracy: float
+    first_loss: float
+    last_loss: float
+
+    @property
+    def diverged(self) -> bool:
+        """The loss ended non-finite or higher than it started: the steps overshot instead of descending."""
+        return not math.isfinite(self.last_loss) or self.last_loss > self.first_loss
+
+
+def run(epochs: int = 300, lr: float = 0.5, seed: int = 0, out=None) -> DemoResult:
+    """Train a 2-16-16-2 network by full-batch gradient descent; returns the final accuracy and losses."""
+    out = sys.stdout if out is None else out
     x, y = two_moons(seed=seed)
     params = init_mlp((2, 16, 16, 2), seed=seed)
     out.write("gradlab demo: a 2-16-16-2 network learns two moons by gradient descent\n")
-    out.write(f"data: {len(x)} points (generated), learning rate {lr}, {epochs} epochs\n\n")
+    out.write(f"data: {len(x)} points (generated), learning rate {lr:g}, {epochs} epochs\n\n")
     # On a terminal the progress line redraws itself; in a log each update gets its own line.
     line_start = "\r" if getattr(out, "isatty", lambda: False)() else ""
     line_end = "" if line_start else "\n"
     start = time.perf_counter()
-    for epoch in range(1, epochs + 1):
-        loss = gl.cross_entropy(forward(params, x), y)
-        loss.backward()  # the chain rule, from the loss back to every weight
+    first_loss = None
+    with np.errstate(all="ignore"):  # a diverging run is reported below in words
+        for epoch in range(1, epochs + 1):
+            loss = gl.cross_entropy(forward(params, x), y)
+            value = loss.item()
+            first_loss = value if first_loss is None else first_loss
+            if not math.isfinite(value):
+                break
+            loss.backward()  # the chain rule, from the loss back to every weight
+            with gl.no_grad():
+                for p in params:
+                    p -= lr * p.grad
+                    p.grad = None
+            if epoch % 25 == 0 or epoch == 1 or epoch == epochs:
+                out.write(
+                    f"{line_start}{progress_bar(epoch, epochs)}  loss {value:.4g}  "
+                    f"accuracy {accuracy(params, x, y):6.1%}{line_end}"
+                )
+                out.flush()
         with gl.no_grad():
-            for p in params:
-                p -= lr * p.grad
-                p.grad = None
-        if epoch % 25 == 0 or epoch == 1:
-            out.write(
-                f"{line_start}{progress_bar(epoch, epochs)}  loss {loss.item():.4f}  "
-                f"accuracy {accuracy(params, x, y):6.1%}{line_end}"
-            )
-            out.flush()
-    final = accuracy(params, x, y)
+            last_loss = gl.cross_entropy(forward(params, x), y).item()
+        result = DemoResult(accuracy(params, x, y), first_loss, last_loss)
     out.write(
-        f"{'' if line_end else chr(10)}\ntrained in {time.perf_counter() - start:.1f} s; final accuracy {final:.1%}\n\n"
+        f"{'' if line_end else chr(10)}\ntrained in {time.perf_counter() - start:.1f} s; "
+        f"final accuracy {result.accuracy:.1%}\n\n"
     )
+    if result.diverged:
+        out.write(
+            f"diverged: the loss went from {first_loss:.4g} to {last_loss:.4g} instead of falling. Each step "
+            f"w <- w - lr * dL/dw overshoots the minimum when the learning rate ({lr:g}) is too large: "
+            "try a smaller --lr (default 0.5).\n\n"
+        )
     out.write("decision regions ('.' class 0, ':' class 1; points 'o' and 'x'):\n")
     out.write(ascii_boundary(params, x, y) + "\n")
-    return final
+    return result

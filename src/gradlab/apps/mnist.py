@@ -84,7 +84,15 @@ def train_mnist(
     loss = nn.CrossEntropyLoss()
     start = time.perf_counter()
     history = nn.fit(
-        network, loss, optimizer, (x_train, y_train), epochs=epochs, batch_size=batch_size, seed=seed, verbose=verbose
+        network,
+        loss,
+        optimizer,
+        (x_train, y_train),
+        epochs=epochs,
+        batch_size=batch_size,
+        seed=seed,
+        verbose=verbose,
+        unit="images",
     )
     seconds = (time.perf_counter() - start) / max(len(history.epochs), 1)
     scores = nn.evaluate(network, loss, (x_test, y_test), batch_size=500)

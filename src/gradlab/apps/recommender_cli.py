@@ -18,7 +18,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..argtypes import non_negative, positive, whole
+from ..argtypes import non_negative, output_file, positive, whole
 
 __all__ = ["add_recommend_command", "default_model_path", "run"]
 
@@ -56,7 +56,7 @@ def add_recommend_command(subparsers) -> argparse.ArgumentParser:
     split = train.add_mutually_exclusive_group()
     split.add_argument("--fold", type=int, choices=[1, 2, 3, 4, 5], default=1, help="official split to use (default 1)")
     split.add_argument("--all", action="store_true", help="fit on all 100,000 ratings (no test score)")
-    train.add_argument("--save", help=f"where to write the model (default {default_model_path()})")
+    train.add_argument("--save", type=output_file, help=f"where to write the model (default {default_model_path()})")
     train.add_argument("--quiet", action="store_true", help="no per-epoch lines")
 
     top = actions.add_parser("top", help="the best unrated movies for a user")
@@ -86,6 +86,9 @@ def run(args, out=None) -> int:
         message = error.args[0] if isinstance(error, KeyError) and error.args else error
         print(f"gradlab recommend {action}: {message}", file=sys.stderr)
         return 2
+    except FloatingPointError as error:  # training diverged: nothing was saved
+        print(f"gradlab recommend {action}: {error}: lower --lr; nothing was saved", file=sys.stderr)
+        return 1
 
 
 def _train(args, out) -> int:

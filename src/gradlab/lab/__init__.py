@@ -44,7 +44,8 @@ def add_lab_command(subparsers) -> argparse.ArgumentParser:
     """Add `lab` to an argparse sub-parser set (the `gradlab` command's `commands`)."""
     lab = subparsers.add_parser(
         "lab",
-        help="open the interactive lab in your browser (a local web server; works offline)",
+        help=f"serve the interactive lab at http://{DEFAULT_HOST}:{DEFAULT_PORT} for your browser "
+        "(works offline; --open also opens a browser)",
         description="Serve the interactive lab: derivatives, gradient descent, the optimizer race, "
         "backprop flow and computation graphs, all computed by gradlab. Stop with Ctrl-C.",
     )
@@ -96,7 +97,10 @@ def run(args) -> int:
         return 1
     problem = _free(host, port)
     if problem is not None:
-        print(f"gradlab lab: cannot listen on {host}:{port} ({problem}); try another --port", file=sys.stderr)
+        print(
+            f"gradlab lab: cannot listen on {host}:{port} ({problem}); check --host, or try another --port",
+            file=sys.stderr,
+        )
         return 1
     config = uvicorn.Config(
         app,
@@ -114,7 +118,8 @@ def run(args) -> int:
     server = Server(config)
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else shown}:{port}/"
-    print(f"gradlab lab: serving on {url}  (Ctrl-C to stop)")
+    hint = "" if getattr(args, "open", False) else "; open that address in a web browser"
+    print(f"gradlab lab: serving on {url}  (Ctrl-C to stop{hint})")
     if host not in ("127.0.0.1", "localhost", "::1"):
         print("gradlab lab: note: other machines on your network can reach this address", file=sys.stderr)
     if getattr(args, "open", False):

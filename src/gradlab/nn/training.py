@@ -99,33 +99,60 @@ def _accuracy(output: np.ndarray, labels: np.ndarray) -> float | None:
     return None
 
 
-class _Progress:
-    """A one-line progress bar on a terminal; occasional plain lines in a log."""
+def clock(seconds: float) -> str:
+    """A duration as m:ss, or h:mm:ss past an hour."""
+    seconds = max(round(seconds), 0)
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
 
-    def __init__(self, total: int, epoch: int, epochs: int, enabled: bool, stream=None):
-        self.total, self.epoch, self.epochs, self.enabled = total, epoch, epochs, enabled
+
+class _Progress:
+    """Progress a person can plan with: examples per second, time elapsed and time left.
+
+    On a terminal one line redraws itself (at most ten times a second). In a log file or CI, where a
+    redrawn line shows nothing until it ends, a plain line is written every `interval` seconds instead.
+    Time left assumes the remaining batches run at the rate measured so far in the run.
+    """
+
+    def __init__(self, total: int, epochs: int, enabled: bool, unit: str = "examples", stream=None, interval=10.0):
+        self.total, self.epochs, self.enabled, self.unit = total, epochs, enabled, unit
         self.stream = stream or sys.stderr
         self.tty = getattr(self.stream, "isatty", lambda: False)()
-        self.start = time.perf_counter()
-        self.last = 0.0
+        self.interval = 0.1 if self.tty else interval
+        self.run_start = time.perf_counter()
+        self.finished_batches = 0  # in earlier epochs
+        self.start_epoch(1)
 
-    def update(self, done: int, loss: float, accuracy: float | None):
-        if not self.enabled:
-            return
+    def start_epoch(self, epoch: int):
+        self.epoch, self.start, self.last = epoch, time.perf_counter(), time.perf_counter()
+
+    def line(self, done: int, examples: int, loss: float, accuracy: float | None) -> str:
         now = time.perf_counter()
-        if self.tty and (now - self.last > 0.1 or done == self.total):
-            self.last = now
-            width = 24
-            bar = "#" * int(width * done / self.total) + "-" * (width - int(width * done / self.total))
-            acc = "" if accuracy is None else f" acc {accuracy:.3f}"
-            rate = done / max(now - self.start, 1e-9)
-            self.stream.write(
-                f"\repoch {self.epoch}/{self.epochs} [{bar}] {done}/{self.total} loss {loss:.4f}{acc}"
-                f" ({rate:.0f} batches/s)"
-            )
-            self.stream.flush()
+        in_epoch, in_run = now - self.start, now - self.run_start
+        per_batch = in_run / max(self.finished_batches + done, 1)
+        epoch_left = (self.total - done) * per_batch
+        run_left = epoch_left + (self.epochs - self.epoch) * self.total * per_batch
+        width = 20
+        filled = int(width * done / self.total)
+        acc = "" if accuracy is None else f" acc {accuracy:.3f}"
+        left = f"{clock(epoch_left)} left" + (f" (run {clock(run_left)})" if self.epoch < self.epochs else "")
+        return (
+            f"epoch {self.epoch}/{self.epochs} [{'#' * filled}{'-' * (width - filled)}] {done}/{self.total}"
+            f" loss {loss:.4f}{acc}  {examples / max(in_epoch, 1e-9):,.0f} {self.unit}/s"
+            f"  {clock(in_epoch)} elapsed, {left}"
+        )
+
+    def update(self, done: int, examples: int, loss: float, accuracy: float | None):
+        now = time.perf_counter()
+        if not self.enabled or done == self.total or now - self.last < self.interval:
+            return
+        self.last = now
+        text = self.line(done, examples, loss, accuracy)
+        self.stream.write(f"\r{text}" if self.tty else text + "\n")
+        self.stream.flush()
 
     def finish(self, logs: dict):
+        self.finished_batches += self.total
         if not self.enabled:
             return
         parts = [f"{k} {v:.4f}" for k, v in logs.items() if k != "seconds" and v is not None]
@@ -133,8 +160,8 @@ class _Progress:
         self.stream.write(
             f"{prefix}epoch {self.epoch}/{self.epochs}: "
             + ", ".join(parts)
-            + f" ({logs['seconds']:.1f} s)"
-            + " " * 20
+            + (f" ({logs['seconds']:.1f} s)" if logs["seconds"] < 60 else f" ({clock(logs['seconds'])})")
+            + " " * 40
             + "\n"
         )
         self.stream.flush()
@@ -153,11 +180,14 @@ def fit(
     callbacks=(),
     verbose: bool = True,
     dtype=None,
+    unit: str = "examples",
 ) -> History:
     """Train `model` on train_data = (x, y); return the History.
 
     loss_fn(output, y_batch) must return a single-number Tensor. Accuracy is reported for
     classification (integer labels with logits per class, or 0/1 targets with one logit).
+    With verbose=True the progress (unit/s, elapsed, time left) goes to stderr: a redrawn line on a
+    terminal, a line every 10 s otherwise, and a summary line per epoch.
     """
     x, y = (np.asarray(a) for a in train_data)
     if len(x) != len(y):
@@ -171,10 +201,11 @@ def fit(
     for c in callbacks:
         c.on_train_begin(model, optimizer)
     batches_per_epoch = math.ceil(len(x) / batch_size)
+    progress = _Progress(batches_per_epoch, epochs, verbose, unit=unit)
     try:
         for epoch in range(1, epochs + 1):
             model.train()
-            progress = _Progress(batches_per_epoch, epoch, epochs, verbose)
+            progress.start_epoch(epoch)
             start = time.perf_counter()
             total_loss, correct, seen, count = 0.0, 0.0, 0, 0
             for i, index in enumerate(_batches(len(x), batch_size, rng), start=1):
@@ -200,7 +231,7 @@ def fit(
                 if accuracy is not None:
                     correct += accuracy * len(index)
                     count += len(index)
-                progress.update(i, total_loss / seen, correct / count if count else None)
+                progress.update(i, seen, total_loss / seen, correct / count if count else None)
             logs = {"loss": total_loss / seen, "accuracy": correct / count if count else None}
             if val_data is not None:
                 scores = evaluate(model, loss_fn, val_data, batch_size=max(batch_size, 256), dtype=dtype)
