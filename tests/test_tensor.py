@@ -175,6 +175,54 @@ def test_detect_anomaly_names_the_op_whose_gradient_is_infinite():
             y.backward()
 
 
+SHARES_OVERFLOW = r"op Mul produced NaN or Inf in its gradient \(backward\) once added to the other gradients"
+
+
+def square_of_1e308():
+    """y = x * x at x = 1e308: Mul sends x two finite shares, 1e308 each, whose sum is Inf.
+    The value overflows too, which anomaly mode only warns about (where() may discard such values)."""
+    x = gl.Tensor(1e308, requires_grad=True)
+    with gl.detect_anomaly(), pytest.warns(RuntimeWarning, match="Mul.*forward value"):
+        y = x * x
+    return x, y
+
+
+@pytest.mark.parametrize(
+    "sweep",
+    [
+        lambda x, y: y.backward(),
+        lambda x, y: y.backward(create_graph=True),  # the sum is a recorded Add: its Inf value warns too
+        lambda x, y: gl.gradients(y, [x]),
+    ],
+    ids=["backward", "create_graph", "gradients"],
+)
+@pytest.mark.filterwarnings("ignore:detect_anomaly.*forward value")
+def test_detect_anomaly_names_the_op_whose_finite_gradients_add_up_to_inf(sweep):
+    with np.errstate(over="ignore"):
+        x, y = square_of_1e308()
+        with gl.detect_anomaly(), pytest.raises(FloatingPointError, match=SHARES_OVERFLOW + ".*test_tensor.py"):
+            sweep(x, y)
+
+
+@pytest.mark.filterwarnings("ignore:detect_anomaly.*forward value")
+def test_detect_anomaly_blames_the_op_whose_shares_overflowed_not_the_op_below_it():
+    w = gl.Tensor(1e308, requires_grad=True)
+    with gl.detect_anomaly(), np.errstate(over="ignore"):
+        u = w + 0.0  # Add's rule passes u's gradient on: it would be the first op to send Inf
+        y = u * u
+        with pytest.raises(FloatingPointError, match=SHARES_OVERFLOW):
+            y.backward()
+        with pytest.raises(FloatingPointError, match=SHARES_OVERFLOW):
+            gl.grad(lambda v: v * v)(1e308)
+
+
+def test_without_anomaly_mode_an_overflowing_sum_is_left_as_inf():
+    with np.errstate(over="ignore"):
+        x, y = square_of_1e308()
+        y.backward()
+    assert x.grad == np.inf
+
+
 def test_mutating_an_input_the_tape_needs_raises_and_names_the_op():
     x = gl.Tensor([1.0, 2.0], requires_grad=True)
     c = gl.Tensor([3.0, 4.0])

@@ -432,6 +432,7 @@ def _warn_if_not_finite(array, op_name):
 
 
 def _check_finite(array, op_name, what, site=None):
+    array = np.asarray(array.data if isinstance(array, Tensor) else array)  # create_graph: Tensors
     if array.dtype.kind in "fc" and not np.all(np.isfinite(array)):
         where = f" (op created at {site})" if site else f" (at {user_site()})"
         raise FloatingPointError(f"detect_anomaly: op {op_name} produced NaN or Inf in its {what}{where}")
@@ -511,9 +512,10 @@ def run_backward(
     heap = [(-node.seq, node)]  # nodes to visit, newest first
     last_change = _state.last_change
     extras = _state.extras  # hooks or kept values on some node: look for them at each node
+    anomaly = _state.anomaly
     # The everyday sweep: rules on arrays, gradients into .grad. Anything else goes through
     # `_unusual_vjp`, so the loop below stays short.
-    plain = targets is None and not create_graph and not _state.anomaly
+    plain = targets is None and not create_graph and not anomaly
     mode = _GradMode(create_graph if record is None else record) if create_graph else None
     if mode is not None:
         mode.__enter__()
@@ -533,7 +535,7 @@ def run_backward(
             for parent, gp in zip(fn.parents, grads):
                 if parent is None or gp is None:
                     continue
-                if targets is not None and targets.stops_at(parent, gp):
+                if targets is not None and targets.stops_at(parent, gp, fn):
                     continue
                 key = id(parent)
                 total = pending.get(key)
@@ -544,7 +546,9 @@ def run_backward(
                     else:
                         leaves[key] = parent
                 else:
-                    pending[key] = total + gp
+                    pending[key] = total = total + gp
+                    if anomaly:
+                        _check_sum(total, fn)
             if retain_graph:
                 if extras and fn.drawn:
                     fn.saved_grad = g
@@ -620,11 +624,11 @@ class _Targets:
                 elif p is not None and id(p) not in self.wanted and p.seq < start:
                     self.outer = True  # a leaf from before: an enclosing computation's variable
 
-    def stops_at(self, parent, g) -> bool:
-        """Whether the sweep goes no further towards `parent`: a leaf (its gradient is collected if
-        it was asked for) or a node from which no asked-for value can be reached."""
+    def stops_at(self, parent, g, fn: Function) -> bool:
+        """Whether the sweep goes no further towards `parent`: a leaf (its gradient, sent by `fn`, is
+        collected if it was asked for) or a node from which no asked-for value can be reached."""
         if isinstance(parent, Tensor):
-            self.collect(parent, g)
+            self.collect(parent, g, fn)
             return True
         return id(parent) not in self.relevant
 
@@ -632,12 +636,17 @@ class _Targets:
         """Whether another asked-for value lies below this one (so the sweep must go on)."""
         return any(id(p) in self.relevant or id(p) in self.wanted for p in fn.parents if p is not None)
 
-    def collect(self, value, g) -> bool:
+    def collect(self, value, g, fn: Function | None = None) -> bool:
         slots = self.wanted.get(id(value))
         if slots is None:
             return False
         for i in slots:
-            self.found[i] = g if self.found[i] is None else self.found[i] + g
+            if self.found[i] is None:
+                self.found[i] = g
+                continue
+            self.found[i] = self.found[i] + g
+            if fn is not None and _state.anomaly:
+                _check_sum(self.found[i], fn)
         return True
 
 
@@ -653,6 +662,13 @@ def _check_gradients(fn: Function, grads):
     for gp in grads:
         if gp is not None:
             _check_finite(gp, fn.name, "gradient (backward)", fn.site)
+
+
+def _check_sum(total, fn: Function):
+    """Anomaly mode: a gradient whose every share is finite can still overflow as they are added up
+    (y = x * x at x = 1e308 sends 1e308 to x twice). Blame the op whose share tipped the sum over."""
+    what = "gradient (backward) once added to the other gradients its input got (each was finite, their sum is not)"
+    _check_finite(total, fn.name, what, fn.site)
 
 
 def _check_reusable(fn: Function):
