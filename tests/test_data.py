@@ -1,16 +1,20 @@
-"""gradlab.data: MNIST read from the real IDX files, the toy sets, mini-batches and the split.
+"""gradlab.data: MNIST read from the real IDX files, MovieLens and CSV files that are not what they
+should be, the toy sets, mini-batches and the split.
 
 The MNIST tests read the copies in ../shared/data/mnist/ (next to the repository folder) and are
-skipped when that folder is absent. They never download anything. That folder's SHA256SUMS vouches
+skipped when that folder is absent. They never download anything (tests/test_download.py does, from
+a server on 127.0.0.1). That folder's SHA256SUMS vouches
 for its files: its train-images file is a near-exact reconstruction rather than the published one
 (every pixel within 1/255), and all four are compressed differently from the published .gz files,
 so none of them has the published SHA-256 sum.
 """
 
 import gzip
+import hashlib
 import math
 import shutil
 import time
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +29,7 @@ from gradlab.data import (
     make_moons,
     make_spiral,
     make_xor,
+    movielens,
     train_test_split,
 )
 
@@ -99,7 +104,7 @@ def test_limit_returns_the_first_examples(mnist_dir, test_set):
     assert images.shape == (100, 1, 28, 28) and labels.shape == (100,)
     np.testing.assert_array_equal(images, test_set[0][:100])
     np.testing.assert_array_equal(labels, test_set[1][:100])
-    # without verification only the needed bytes are decompressed
+    # without verification too (the rest of the stream is still decompressed, to check its CRC)
     fast_images, fast_labels = load_mnist(mnist_dir, split="test", limit=100, verify=False)
     np.testing.assert_array_equal(fast_images, images)
     np.testing.assert_array_equal(fast_labels, labels)
@@ -146,7 +151,15 @@ def test_missing_files_say_where_and_how_to_get_them(tmp_path):
     assert str(tmp_path) in message  # where it looked
     assert "t10k-images-idx3-ubyte.gz" in message and "t10k-labels-idx1-ubyte.gz" in message
     assert "download_mnist(" in message and "https://" in message  # how to get them
+    assert f"run `gradlab data download mnist --to {tmp_path}`" in message  # the command for that folder
     assert "still gzipped" in message  # where to put them: that folder, as they are
+
+
+def test_missing_files_in_the_default_folder_name_the_download_command(tmp_path, monkeypatch):
+    monkeypatch.delenv("GRADLAB_DATA", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    with pytest.raises(FileNotFoundError, match="run `gradlab data download mnist` to fetch"):
+        load_mnist(split="test")
 
 
 def test_a_single_missing_file_is_named(mnist_dir, tmp_path):
@@ -234,6 +247,171 @@ def test_a_small_valid_file_round_trips(tmp_path):
     images, labels = load_mnist(tmp_path, split="test", verify=False, normalize=False, flatten=True)
     np.testing.assert_array_equal(images.reshape(-1), pixels)
     assert labels.tolist() == [3, 9]
+
+
+def test_a_header_declaring_2_to_the_32_rows_is_refused_before_allocation(tmp_path):
+    # 2**32 - 1 images of 28×28 would be 3.4 TB: the file cannot hold that, so nothing is allocated
+    write_idx(tmp_path / TEST_FILES[0], 0x00000803, (2**32 - 1, 28, 28), bytes(2 * 784))
+    write_idx(tmp_path / TEST_FILES[1], 0x00000801, (2,), bytes(2))
+    tracemalloc.start()
+    try:
+        for limit in (None, 5):  # today's code raised MemoryError without a limit
+            with pytest.raises(ValueError, match="header declares 4,294,967,295 items of 28 × 28 bytes") as caught:
+                load_mnist(tmp_path, split="test", verify=False, limit=limit)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert "more than a gzip file of" in str(caught.value) and TEST_FILES[0] in str(caught.value)
+    assert peak < 50 * 2**20
+    # a header that fits the ratio but not the data: found by reading block by block, not by a huge allocation
+    noise = np.random.default_rng(0).integers(0, 256, 2 * 784, dtype=np.uint8).tobytes()  # ~1.6 kB compressed
+    write_idx(tmp_path / TEST_FILES[0], 0x00000803, (1000, 28, 28), noise)
+    with pytest.raises(ValueError, match="truncated: the header declares 1000 items of 784 bytes.*after 2 of them"):
+        load_mnist(tmp_path, split="test", verify=False)
+
+
+def damaged_tail(mnist_dir, tmp_path, how: str) -> Path:
+    folder = copy_test_split(mnist_dir, tmp_path / how, with_sums=False)
+    path = folder / TEST_FILES[0]
+    raw = bytearray(path.read_bytes())
+    if how == "crc":
+        raw[-8] ^= 0xFF  # the gzip trailer's CRC-32
+    elif how == "data":
+        raw[-5000] ^= 0x55  # compressed data near the end: the last images
+    else:
+        raw = raw[: len(raw) - 3000]  # cut
+    path.write_bytes(bytes(raw))
+    return folder
+
+
+@pytest.mark.parametrize("how", ["crc", "data", "cut"])
+def test_a_damaged_tail_is_found_even_with_a_limit(mnist_dir, tmp_path, how):
+    folder = damaged_tail(mnist_dir, tmp_path, how)
+    # unverified: only the gzip stream can tell, and it is read to its end although 5 images are kept
+    with pytest.raises(ValueError, match=f"{TEST_FILES[0]}: (not a complete gzip file|truncated|has bytes)"):
+        load_mnist(folder, split="test", limit=5, verify=False)
+    # a SHA256SUMS written for the damaged file (sha256sum on a bad download) does not hide it either
+    (folder / "SHA256SUMS").write_text(
+        "".join(f"{hashlib.sha256((folder / n).read_bytes()).hexdigest()}  {n}\n" for n in TEST_FILES)
+    )
+    with pytest.raises(ValueError, match="not a complete gzip file|truncated"):
+        load_mnist(folder, split="test", limit=5)
+
+
+# --- MovieLens and CSV files that are not what they should be -------------------------------------
+def write_udata(folder: Path, *lines: str) -> Path:
+    folder.mkdir(exist_ok=True)
+    (folder / "u.data").write_text("".join(line + "\n" for line in lines))
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("1\t2\t1e308\t881250949", "four whole numbers"),
+        ("1\t2\tinf\t881250949", "four whole numbers"),
+        ("1\t2\tnan\t881250949", "four whole numbers"),
+        (f"{10**30}\t2\t3\t881250949", f"user id {10**30} is too large"),
+        (f"1\t{2**63}\t3\t881250949", f"item id {2**63} is too large"),
+        (f"1\t2\t3\t{10**30}", "timestamp 1000000000000000000000000000000 is too large"),
+        ("1\t2\t+3\t881250949", "four whole numbers"),
+        ("1\t2\t1_0\t881250949", "four whole numbers"),
+    ],
+)
+def test_udata_refuses_numbers_that_do_not_fit_with_their_line(tmp_path, line, expected):
+    folder = write_udata(tmp_path / "ml", "196\t242\t3\t881250949", line)
+    with pytest.raises(ValueError, match="line 2: ") as caught:
+        movielens.load_ratings(folder, verify=False)
+    assert expected in str(caught.value) and "u.data" in str(caught.value)
+
+
+def test_udata_at_the_edge_of_int64_is_read(tmp_path):
+    folder = write_udata(tmp_path / "ml", f"{2**63 - 1}\t2\t3\t0")
+    assert movielens.load_ratings(folder, verify=False).user.tolist() == [2**63 - 1]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("1e308", "the rating '1e308' is larger than ±1,000,000"),
+        ("-2e6", "the rating '-2e6' is larger than ±1,000,000"),
+        ("inf", "the rating 'inf' is not a finite number"),
+        ("nan", "the rating 'nan' is not a finite number"),
+        ("1e999", "the rating '1e999' is not a finite number"),
+    ],
+)
+def test_csv_refuses_ratings_out_of_range_with_their_line(tmp_path, value, expected):
+    path = tmp_path / "r.csv"
+    path.write_text(f"user,item,rating\n1,10,4\n\n2,10,{value}\n")
+    with pytest.raises(ValueError, match="r.csv, line 4: ") as caught:
+        movielens.load_csv_ratings(path)
+    assert expected in str(caught.value)
+
+
+def test_csv_refuses_whole_number_ids_beyond_64_bits_with_their_line(tmp_path):
+    path = tmp_path / "r.csv"
+    path.write_text(f"1,10,4\n2,{10**30},3\n")
+    with pytest.raises(ValueError, match=f"r.csv, line 2: the item id {10**30} is too large"):
+        movielens.load_csv_ratings(path)
+    path.write_text(f"1,10,4\n{-(2**63)},10,3\n")
+    assert movielens.load_csv_ratings(path).user.tolist() == [1, -(2**63)]
+
+
+def test_csv_line_numbers_count_blank_and_quoted_lines(tmp_path):
+    path = tmp_path / "r.csv"
+    path.write_text('user,item,rating\n\n"a\nb",m1,4\nc,m2,good\n')
+    with pytest.raises(ValueError, match="r.csv, line 5: the rating 'good' is not a number"):
+        movielens.load_csv_ratings(path)
+
+
+def test_a_latin_1_csv_is_read_as_latin_1(tmp_path):
+    path = tmp_path / "notes.csv"
+    path.write_bytes("user;item;rating\nJosé;Amélie;4\nZoë;Amélie;5\n".encode("latin-1"))
+    ratings = movielens.load_csv_ratings(path)
+    assert ratings.user.tolist() == ["José", "Zoë"] and ratings.item.tolist() == ["Amélie", "Amélie"]
+    # UTF-8, with or without the byte-order mark Excel writes, and UTF-16 with its mark
+    for encoded in (
+        "user,item,rating\nJosé,Amélie,4\n".encode(),
+        "user,item,rating\nJosé,Amélie,4\n".encode("utf-8-sig"),
+        "user,item,rating\nJosé,Amélie,4\n".encode("utf-16"),
+    ):
+        path.write_bytes(encoded)
+        assert movielens.load_csv_ratings(path).user.tolist() == ["José"]
+
+
+def test_a_csv_in_the_wrong_encoding_is_refused_with_its_name_and_advice(tmp_path):
+    path = tmp_path / "notes.csv"
+    path.write_bytes("user,item,rating\n1,2,4\nJosé,Amélie,4\n".encode("latin-1"))
+    with pytest.raises(ValueError, match=r"notes.csv, line 3: not valid utf-8 \(byte 0xE9\)") as caught:
+        movielens.load_csv_ratings(path, encoding="utf-8")
+    assert "encoding='latin-1'" in str(caught.value)
+    path.write_bytes("user,item,rating\n1,2,4\n".encode("utf-16-le"))  # no byte-order mark
+    with pytest.raises(ValueError, match="notes.csv: holds NUL bytes") as caught:
+        movielens.load_csv_ratings(path)
+    assert "save or export it as CSV in UTF-8" in str(caught.value)
+
+
+def test_u_item_is_read_as_published_in_latin_1_and_as_utf_8_when_re_saved(tmp_path):
+    line = (
+        "543|Misérables, Les (1995)|01-Jan-1995||http://us.imdb.com/M/title-exact?Mis%E9rables%2C%20Les%20%281995%29|0"
+    )
+    folder = tmp_path / "ml"
+    folder.mkdir()
+    (folder / "u.item").write_bytes((line + "\n").encode("latin-1"))
+    assert movielens.load_titles(folder, verify=False)[543] == "Misérables, Les (1995)"
+    (folder / "u.item").write_bytes((line + "\n").encode("utf-8"))
+    assert movielens.load_titles(folder, verify=False)[543] == "Misérables, Les (1995)"  # not 'MisÃ©rables'
+
+
+def test_missing_movielens_names_the_download_command(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    with pytest.raises(FileNotFoundError) as caught:
+        movielens.load_ratings()
+    message = str(caught.value)
+    assert "run `gradlab data download movielens-100k` to fetch ml-100k.zip" in message
+    assert str(tmp_path / ".cache" / "gradlab" / "ml-100k") in message
+    with pytest.raises(FileNotFoundError, match=f"run `gradlab data download movielens-100k --to {tmp_path}`"):
+        movielens.load_split(tmp_path)
 
 
 # --- toy data sets -------------------------------------------------------------------------------

@@ -4,6 +4,10 @@
     images, labels = load_mnist(split="train")          float32 (60000, 1, 28, 28) in [0, 1], int64 (60000,)
     x, y = make_moons(n=200, noise=0.1, seed=0)          float64 (200, 2), int64 (200,)
     for xb, yb in batches(x, y, batch_size=32, seed=epoch): ...
+
+The real data sets are fetched with `gradlab data download mnist|movielens-100k [--to DIR]` (or
+download_mnist() and movielens.download_movielens()) into the folders the loaders read by default:
+$GRADLAB_DATA or ~/.cache/gradlab/mnist for MNIST, ~/.cache/gradlab/ml-100k for MovieLens 100K.
 """
 
 from .batches import batches, train_test_split

@@ -15,21 +15,23 @@ The IDX format (inside the gzip), every integer big-endian:
 
     load_mnist(root, split="train")   (images, labels): float32 (N, 1, 28, 28) in [0, 1], int64 (N,)
     download_mnist(root)              fetch the four files into the cache folder and check them
+                                      (the command line: `gradlab data download mnist [--to DIR]`)
 
 Every file is checked against its SHA-256 sum before it is read. SHA256 holds the sums of the files as
 published; a SHA256SUMS file in the same folder (lines "<sum>  <file name>", as `sha256sum` writes them)
-may vouch for other copies, such as a re-compressed one.
+may vouch for other copies, such as a re-compressed one. Whatever the checksum says, the header's counts
+must fit the file before anything is allocated, and the gzip stream is read to its end (its CRC-32 and
+length checked) even when limit= asks for only the first few examples.
 """
 
 from __future__ import annotations
 
 import gzip
 import hashlib
-import http.client
 import io
 import operator
 import os
-import urllib.request
+import sys
 import zlib
 from collections.abc import Sequence
 from pathlib import Path
@@ -37,6 +39,7 @@ from pathlib import Path
 import numpy as np
 
 from .checksums import CHECKSUMS_FILE, read_checksums
+from .download import ChecksumError, DownloadError, fetch, file_sha256, sha256_in, shell_command
 
 __all__ = ["FILES", "MIRRORS", "SHA256", "default_root", "download_mnist", "load_mnist"]
 
@@ -63,6 +66,12 @@ MIRRORS = (
     "https://storage.googleapis.com/cvdf-datasets/mnist/",
     "https://ossci-datasets.s3.amazonaws.com/mnist/",
 )
+DOWNLOAD_BYTES = 11_594_722  # the four published .gz files together
+
+# Deflate cannot expand data by more than 1032:1 (a 258-byte match per 2 bits), so a gzip file of S bytes
+# holds at most 1032·S bytes: a header declaring more is corrupt, whatever is (or is not) behind it.
+MAX_GZIP_RATIO = 1032
+READ_BLOCK = 1 << 24  # the data is read in blocks of 16 MiB, so memory grows only with bytes really there
 
 
 def default_root() -> Path:
@@ -74,6 +83,11 @@ def default_root() -> Path:
 
 def _folder(root) -> Path:
     return default_root() if root is None else Path(root).expanduser()
+
+
+def download_command(folder: Path | None = None) -> str:
+    """The command that fetches the four files into folder (no --to when it is the default folder)."""
+    return shell_command("mnist", folder, default_root())
 
 
 def load_mnist(
@@ -140,8 +154,9 @@ def _missing_message(folder: Path, missing: list[Path], is_default: bool) -> str
     lines = [
         f"MNIST file(s) not found: {names}",
         f"  looked in: {where}",
-        f"  to fix: run gradlab.data.download_mnist({'' if is_default else repr(str(folder))}) to fetch the four "
-        "files (12 MB) into that folder,",
+        f"  to fix: run `{download_command(None if is_default else folder)}` to fetch the four files "
+        f"({DOWNLOAD_BYTES / 1e6:.1f} MB) into that folder",
+        f"          (from Python: gradlab.data.download_mnist({'' if is_default else repr(str(folder))})),",
         f"          or download them from {MIRRORS[0]} (e.g. {MIRRORS[0]}{missing[0].name})",
         "          and put them there as they are, still gzipped.",
     ]
@@ -156,12 +171,17 @@ def _missing_message(folder: Path, missing: list[Path], is_default: bool) -> str
 
 def _read_idx(path: Path, magic: int, limit: int | None, verify: bool):
     """The first `limit` items (all if None) of one gzipped IDX file of unsigned bytes, as a read-only
-    uint8 array of shape (n, *item_shape), and the number of items its header declares."""
+    uint8 array of shape (n, *item_shape), and the number of items its header declares.
+
+    The declared size must fit the file before anything is allocated, and the gzip stream is always
+    read to its end, so that its CRC-32 and length are checked even when only a few items are kept."""
     if verify:
         raw = path.read_bytes()
         _check_sum(path, raw)
+        size = len(raw)
         stream = gzip.GzipFile(fileobj=io.BytesIO(raw))
     else:
+        size = path.stat().st_size
         stream = gzip.open(path, "rb")
     try:
         with stream:
@@ -175,24 +195,63 @@ def _read_idx(path: Path, magic: int, limit: int | None, verify: bool):
             dims = stream.read(4 * ndim)
             if len(dims) < 4 * ndim:
                 raise ValueError(f"{path}: truncated: the file ends inside the header's {ndim} dimension sizes")
-            shape = tuple(int(d) for d in np.frombuffer(dims, dtype=">u4"))
+            shape = tuple(int.from_bytes(dims[4 * k : 4 * k + 4], "big") for k in range(ndim))
             n, item_shape = shape[0], shape[1:]
-            item_size = int(np.prod(item_shape, dtype=np.int64))
+            item_size = 1
+            for d in item_shape:
+                item_size *= d
+            declared = n * item_size  # Python ints: no overflow, however large the header's numbers
+            if 4 + 4 * ndim + declared > MAX_GZIP_RATIO * size:
+                raise ValueError(
+                    f"{path}: the header declares {n:,} items of {' × '.join(map(str, item_shape))} bytes "
+                    f"({declared:,} bytes), more than a gzip file of {size:,} bytes can hold "
+                    f"(at most {MAX_GZIP_RATIO * size:,} bytes decompressed): the header is corrupt; "
+                    f"download the file again (`{download_command(path.parent)}`)"
+                )
             count = n if limit is None else min(limit, n)
-            data = stream.read(count * item_size)
+            data = _read_up_to(stream, count * item_size)
             if len(data) < count * item_size:
                 raise ValueError(
                     f"{path}: truncated: the header declares {n} items of {item_size} bytes, "
                     f"but the data ends after {len(data) // item_size} of them"
                 )
-            # only a whole read reaches the end of the gzip stream, where gzip checks its CRC
-            if count == n and stream.read(1):
+            # the rest is decompressed and dropped: reaching the end of the stream is what makes gzip
+            # check its CRC-32 and length, so a damaged tail is found even with limit=5
+            rest = _skip_to_end(stream)
+            if rest < (n - count) * item_size:
+                raise ValueError(
+                    f"{path}: truncated: the header declares {n} items of {item_size} bytes, "
+                    f"but the data ends after {count + rest // item_size} of them"
+                )
+            if rest > (n - count) * item_size:
                 raise ValueError(f"{path}: has bytes after the {n} items its header declares; the file is corrupt")
     except (EOFError, gzip.BadGzipFile, zlib.error) as error:
         raise ValueError(
-            f"{path}: not a complete gzip file ({error}); it is truncated or corrupt: delete it and download it again"
+            f"{path}: not a complete gzip file ({error}); it is truncated or corrupt: "
+            f"download it again (`{download_command(path.parent)}` replaces it)"
         ) from None
     return np.frombuffer(data, dtype=np.uint8).reshape(count, *item_shape), n
+
+
+def _read_up_to(stream, size: int) -> bytes:
+    """Up to size bytes, fewer if the stream ends first; read block by block, so that a header that
+    lies about the size costs no more memory than the data actually present."""
+    blocks, got = [], 0
+    while got < size:
+        block = stream.read(min(size - got, READ_BLOCK))
+        if not block:
+            break
+        blocks.append(block)
+        got += len(block)
+    return b"".join(blocks)
+
+
+def _skip_to_end(stream) -> int:
+    """Decompress what is left without keeping it; the number of bytes it held."""
+    skipped = 0
+    while block := stream.read(1 << 20):
+        skipped += len(block)
+    return skipped
 
 
 def _magic_message(path: Path, found: int, expected: int) -> str:
@@ -223,60 +282,62 @@ def _check_sum(path: Path, raw: bytes) -> None:
     )
     raise ValueError(
         f"{path}: SHA-256 checksum mismatch: the file's sum is {digest}, expected {expected or 'a listed sum'}. "
-        "The file is incomplete, corrupt or not the original: delete it and run download_mnist() again, list a "
-        f"copy you trust in {CHECKSUMS_FILE} beside it, or pass verify=False to read it anyway"
+        f"The file is incomplete, corrupt or not the original: run `{download_command(path.parent)}` (it replaces "
+        f"a file whose sum is wrong), list a copy you trust in {CHECKSUMS_FILE} beside it, "
+        "or pass verify=False to read it anyway"
     )
 
 
-def download_mnist(root=None, mirror: str | Sequence[str] = MIRRORS, timeout: float = 60.0) -> Path:
+def download_mnist(
+    root=None,
+    mirror: str | Sequence[str] = MIRRORS,
+    timeout: float = 60.0,
+    *,
+    retries: int = 3,
+    backoff: float = 1.0,
+    progress=True,
+) -> Path:
     """Fetch the four MNIST files into root (default: default_root()) and check their SHA-256 sums.
 
     mirror is a base URL, or several tried in order, to which the file names are appended. Files
-    already present with a good sum are kept. Each file is written under a temporary name and renamed
-    only once its sum is right, so an interrupted download never leaves a half file behind.
-    Returns the folder. Raises ConnectionError when no mirror can be reached (no network), and
-    ValueError when a mirror serves a file whose sum is wrong.
+    already present with a good sum (the published one, or one listed in the folder's SHA256SUMS) are
+    kept. Each file is streamed to a .part file (resumed if an earlier download broke off), retried on
+    a cut connection (1 + retries attempts, backoff·2^k s apart) and renamed only once its sum is right,
+    so the folder never holds a half file under the real name. progress: True for stderr, a stream,
+    or False for silence. Returns the folder. Raises ConnectionError when no mirror can be reached
+    (no network), and ValueError when the mirrors serve a file whose sum is wrong.
     """
     folder = _folder(root)
     folder.mkdir(parents=True, exist_ok=True)
     mirrors = [mirror] if isinstance(mirror, str) else list(mirror)
     if not mirrors:
         raise ValueError("mirror must be a base URL or a non-empty list of them")
+    stream = sys.stderr if progress is True else (progress or None)
     known_sums = read_checksums(folder)
     for name in SHA256:
         target = folder / name
-        if target.is_file() and hashlib.sha256(target.read_bytes()).hexdigest() in (SHA256[name], known_sums.get(name)):
+        allowed = (SHA256[name], known_sums.get(name))
+        if target.is_file() and file_sha256(target) in allowed:
+            if stream is not None:
+                print(f"  {name}: already in {folder}, SHA-256 verified", file=stream, flush=True)
             continue
-        failures, bad_sum = [], False
-        for base in mirrors:
-            url = base.rstrip("/") + "/" + name
-            try:
-                request = urllib.request.Request(url, headers={"User-Agent": "gradlab (python urllib)"})
-                with urllib.request.urlopen(request, timeout=timeout) as response:
-                    raw = response.read()
-            # URLError (refused, DNS, HTTP status) and timeouts are OSErrors; a cut connection is an HTTPException
-            except (OSError, http.client.HTTPException) as error:
-                failures.append(f"{url}: {getattr(error, 'reason', None) or error}")
-                continue
-            digest = hashlib.sha256(raw).hexdigest()
-            if digest != SHA256[name]:
-                bad_sum = True
-                failures.append(f"{url}: got {len(raw)} bytes with SHA-256 {digest}, expected {SHA256[name]}")
-                continue
-            partial = folder / (name + ".part")
-            partial.write_bytes(raw)
-            os.replace(partial, target)
-            break
-        else:
-            tried = "\n".join("  " + failure for failure in failures)
+        urls = [base.rstrip("/") + "/" + name for base in mirrors]
+        try:
+            fetch(
+                urls,
+                target,
+                sha256_in(name, allowed),
+                retries=retries,
+                backoff=backoff,
+                timeout=timeout,
+                progress=stream,
+            )
+        except (ChecksumError, DownloadError) as error:
             advice = (
                 f"To use MNIST offline, copy the four .gz files into {folder} by other means "
                 f"(sources: {', '.join(mirrors)})."
             )
-            if bad_sum:
-                raise ValueError(f"could not get a good copy of {name}:\n{tried}\n{advice}")
-            raise ConnectionError(
-                f"could not download {name}: is the network available?\n{tried}\n{advice} "
-                "Pass mirror= to try another server."
-            )
+            if isinstance(error, DownloadError):
+                advice += " Pass mirror= (on the command line --mirror URL) to try another server."
+            raise type(error)(f"{error}\n{advice}") from None
     return folder

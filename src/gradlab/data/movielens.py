@@ -10,13 +10,18 @@ The files used here:
 
     load_ratings(root)                    Ratings of u.data (or of any one file in that format: name="u1.base")
     load_split(root, fold=1)              (train, test) = (uK.base, uK.test)
-    load_titles(root)                     {item id: title}, decoded from Latin-1
+    load_titles(root)                     {item id: title}, decoded from Latin-1 (or UTF-8 if re-saved so)
     load_csv_ratings(path)                Ratings of a `user,item,rating` CSV (header optional, ids kept as text)
     IdMap(raw_ids)                        raw ids <-> dense indices 0..n-1, unknown ids -> -1
+    download_movielens(root)              fetch ml-100k.zip from GroupLens, check it and unzip it into root
+                                          (the command line: `gradlab data download movielens-100k [--to DIR]`)
+
+With no root the loaders read default_root(), ~/.cache/gradlab/ml-100k, where the download puts the files.
 
 Every file is checked against its SHA-256 sum before it is read: the sum listed for it in the folder's
 SHA256SUMS (lines "<sum>  <file name>", as `sha256sum` writes them) or, for the files as GroupLens
-publishes them, the sums in SHA256 below.
+publishes them, the sums in SHA256 below. Every number is checked too: a rating or id that is not a
+number, is not finite, or is too large for the arrays it goes into is refused with its line number.
 """
 
 from __future__ import annotations
@@ -24,12 +29,17 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import os
+import sys
+import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import numpy as np
 
 from .checksums import CHECKSUMS_FILE, read_checksums
+from .download import ChecksumError, DownloadError, fetch, file_sha256, shell_command
 
 __all__ = [
     "FOLDS",
@@ -37,18 +47,37 @@ __all__ = [
     "IdMap",
     "Ratings",
     "default_root",
+    "download_movielens",
     "load_csv_ratings",
     "load_ratings",
     "load_split",
     "load_titles",
 ]
 
-URL = "https://files.grouplens.org/datasets/movielens/ml-100k.zip"
+MIRRORS = ("https://files.grouplens.org/datasets/movielens/",)
+ARCHIVE = "ml-100k.zip"
+URL = MIRRORS[0] + ARCHIVE
 FOLDS = (1, 2, 3, 4, 5)
 
-# The sums of the files in ml-100k.zip as GroupLens publishes it (taken from the project's reference copy),
-# so that a folder unzipped by a user, which has no SHA256SUMS, is checked as well.
+# ml-100k.zip as GroupLens publishes it: 4,924,029 bytes, MD5 0e33842e24a9c977be4e0107933c0723 (the sum
+# GroupLens serves in ml-100k.zip.md5) and this SHA-256, the value TensorFlow Datasets and others check.
+ARCHIVE_SHA256 = "50d2a982c66986937beb9ffb3aa76efe955bf3d5c6b761f4e3a7cd717c6a3229"
+ARCHIVE_BYTES = 4_924_029
+MAX_MEMBER_BYTES = 64 << 20  # the largest file in the archive (u.data) is 2 MB
+
+# The files the loaders read; a download is complete when all of them are present with a good sum.
+NEEDED = ("u.data", "u.item", *(f"u{k}.{part}" for k in FOLDS for part in ("base", "test")))
+
+# The sums of the files in ml-100k.zip as GroupLens publishes it (taken from the project's reference copy;
+# u.data, u.item, u.user and README agree with the sums other projects publish), so that a folder unzipped
+# by a user, which has no SHA256SUMS, is checked as well, and so that a re-packed copy of the archive
+# (from a mirror) can be checked file by file.
 SHA256 = {
+    "README": "4883b8cf340ed0059971b33f56ad3adc88a40792108ebca3d24aafc4c82e8b52",
+    "u.genre": "9757e0d3e6b298159a80dd48eaf938114690e911e39af97a76949ef1663610bb",
+    "u.info": "5b0a40b2e47a729ee6203063f6dcf8790c2e63f5a18663e6ee318a72c5f3c27b",
+    "u.occupation": "cd5fbec9afe345d993a62fc7817df1a4a9079c4feb267b3118763b8fd942137d",
+    "u.user": "f120e114da2e8cf314fd28f99417c94ae9ddf1cb6db8ce0e4b5995d40e90e62c",
     "u.data": "06416e597f82b7342361e41163890c81036900f418ad91315590814211dca490",
     "u.item": "553841ebc7de3a0fd0d6b62a204ea30c1e651aacfb2814c7a6584ac52f2c5701",
     "u1.base": "ce253ec86c448b44fb3ba9a30d12dcfc2e9210cbde71efada3730c22e9ac212a",
@@ -136,8 +165,14 @@ class IdMap:
 
 
 def default_root() -> Path:
-    """Where the loaders look when no root is given: ~/.cache/gradlab/ml-100k."""
+    """Where the loaders look when no root is given, and where `gradlab data download movielens-100k`
+    puts the files: ~/.cache/gradlab/ml-100k."""
     return Path.home() / ".cache" / "gradlab" / "ml-100k"
+
+
+def download_command(folder: Path | None = None) -> str:
+    """The command that fetches MovieLens 100K into folder (no --to when it is the default folder)."""
+    return shell_command("movielens-100k", folder, default_root())
 
 
 def _folder(root) -> Path:
@@ -153,10 +188,14 @@ def _read(root, name: str, verify: bool) -> bytes:
     path = folder / name
     if not path.is_file():
         where = f"{folder}" + ("" if folder.is_dir() else " (this folder does not exist)")
+        if root is None:
+            where += " (the default folder)"
         raise FileNotFoundError(
             f"MovieLens file not found: {name}\n"
             f"  looked in: {where}\n"
-            f"  to fix: download {URL}, unzip it and pass the ml-100k folder as root (or --data);\n"
+            f"  to fix: run `{download_command(None if root is None else folder)}` to fetch {ARCHIVE} "
+            f"({ARCHIVE_BYTES / 1e6:.1f} MB) from GroupLens, check it and unzip it there,\n"
+            f"          or download {URL} yourself, unzip it and pass the ml-100k folder as root (--data DIR);\n"
             f"          with no root the loaders look in {default_root()}"
         )
     raw = path.read_bytes()
@@ -183,7 +222,7 @@ def _check_sum(path: Path, raw: bytes) -> None:
     )
     raise ValueError(
         f"{path}: SHA-256 checksum mismatch: the file's sum is {digest}, expected {expected}. "
-        f"The file is incomplete, corrupt or edited: download {URL} and unzip it again, "
+        f"The file is incomplete, corrupt or edited: run `{download_command(path.parent)}` to fetch it again, "
         "or pass verify=False to read it anyway"
     )
 
@@ -197,11 +236,14 @@ def load_ratings(root=None, name: str = "u.data", verify: bool = True) -> Rating
     """
     raw = _read(root, name, verify)
     path = _folder(root) / name
-    # one conversion of every number at once; only when it fails are the lines walked to name the bad one
-    try:
-        table = np.array(raw.split(), dtype=np.int64)
-    except ValueError:
-        table = None
+    # one conversion of every number at once; only when it fails are the lines walked to name the bad one.
+    # Digits, tabs and line ends only: no sign, exponent, 'inf' or '1_000' gets as far as the conversion.
+    table = None
+    if not raw.translate(None, b"0123456789\t\r\n"):
+        try:
+            table = np.array(raw.split(), dtype=np.int64)
+        except (ValueError, OverflowError):  # OverflowError: a number of 19 digits or more
+            table = None
     lines = raw.count(b"\n") + (0 if raw.endswith(b"\n") or not raw else 1)
     if table is None or table.size != 4 * lines:
         _find_bad_line(path, raw)
@@ -213,14 +255,23 @@ def load_ratings(root=None, name: str = "u.data", verify: bool = True) -> Rating
     return Ratings(table[:, 0].copy(), table[:, 1].copy(), rating, table[:, 3].copy())
 
 
+INT64_MAX = 2**63 - 1
+
+
 def _find_bad_line(path: Path, raw: bytes):
     for number, line in enumerate(raw.splitlines(), start=1):
         fields = line.split(b"\t")
-        if len(fields) != 4 or not all(field.strip().isdigit() for field in fields):
+        if len(fields) != 4 or not all(field.isdigit() for field in fields):
             raise ValueError(
                 f"{path}, line {number}: expected 'user<TAB>item<TAB>rating<TAB>timestamp' (four whole numbers), "
                 f"got {line[:80]!r}; the file is corrupt"
             )
+        for field, role in zip(fields, ("user id", "item id", "rating", "timestamp")):
+            if int(field) > INT64_MAX:
+                raise ValueError(
+                    f"{path}, line {number}: {role} {field[:40].decode()}{'…' if len(field) > 40 else ''} is too "
+                    f"large ({len(field)} digits; at most {INT64_MAX}); the file is corrupt"
+                )
     raise ValueError(f"{path}: could not read the ratings (blank lines or stray spaces?); the file is corrupt")
 
 
@@ -232,10 +283,15 @@ def load_split(root=None, fold: int = 1, verify: bool = True) -> tuple[Ratings, 
 
 
 def load_titles(root=None, verify: bool = True) -> dict[int, str]:
-    """{item id: title} from u.item. The file is Latin-1 (e.g. "Misérables, Les (1995)"), not UTF-8."""
+    """{item id: title} from u.item. The published file is Latin-1 (e.g. "Misérables, Les (1995)"), not
+    UTF-8; a copy re-saved as UTF-8 is read as UTF-8 (a Latin-1 text with accents is never valid UTF-8)."""
     raw = _read(root, "u.item", verify)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        text = raw.decode("latin-1")  # every byte is a Latin-1 character: this cannot fail
     titles = {}
-    for number, line in enumerate(raw.decode("latin-1").splitlines(), start=1):
+    for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         fields = line.split("|")
@@ -245,13 +301,16 @@ def load_titles(root=None, verify: bool = True) -> dict[int, str]:
     return titles
 
 
+RATING_LIMIT = 1e6  # larger ratings are a corrupt column, and their squares would swamp any fit
+
+
 def load_csv_ratings(
     path,
     user: str | int = 0,
     item: str | int = 1,
     rating: str | int = 2,
     delimiter: str | None = None,
-    encoding: str = "utf-8",
+    encoding: str | None = None,
 ) -> Ratings:
     """Ratings from any delimited text file with a user, an item and a rating on each row.
 
@@ -259,21 +318,36 @@ def load_csv_ratings(
     default). A first row whose rating field is not a number is taken as a header. delimiter is
     guessed from the first line (comma, tab, semicolon, | or space) when not given. Ids stay text
     unless every one of them is a whole number (then int64, like MovieLens's).
+
+    encoding=None reads UTF-8 (a byte-order mark is dropped; UTF-16 with a byte-order mark is read too)
+    and falls back to Latin-1 for a file that is not valid UTF-8, such as a CSV saved by a Windows
+    spreadsheet: Latin-1 gives every byte a character of its own, so distinct ids stay distinct. A
+    named encoding is used strictly. Ratings must be finite numbers within ±RATING_LIMIT, ids that are
+    whole numbers must fit in 64 bits; any other value is refused with its line number.
     """
     path = Path(path).expanduser()
     if not path.is_file():
         raise FileNotFoundError(f"ratings file not found: {path}")
-    text = path.read_text(encoding=encoding)
+    text = _decode(path, path.read_bytes(), encoding)
     first = text.split("\n", 1)[0]
     if delimiter is None:
         delimiter = next((d for d in (",", "\t", ";", "|") if d in first), " ")
     reader = csv.reader(io.StringIO(text), delimiter=delimiter, skipinitialspace=True)
-    rows = [row for row in reader if row and any(field.strip() for field in row)]
+    rows, line_of = [], []
+    try:
+        start = 1
+        for row in reader:
+            if row and any(field.strip() for field in row):
+                rows.append(row)
+                line_of.append(start)
+            start = reader.line_num + 1
+    except csv.Error as error:
+        raise ValueError(f"{path}, line {reader.line_num}: {error}") from None
     if not rows:
         raise ValueError(f"{path}: no rows")
     header = None
     if not _is_number(rows[0][rating] if isinstance(rating, int) and rating < len(rows[0]) else ""):
-        header, rows = [field.strip() for field in rows[0]], rows[1:]
+        header, rows, line_of = [field.strip() for field in rows[0]], rows[1:], line_of[1:]
     columns = []
     for role, column in (("user", user), ("item", item), ("rating", rating)):
         if isinstance(column, str):
@@ -283,21 +357,54 @@ def load_csv_ratings(
             column = header.index(column)
         columns.append(column)
     width = max(columns) + 1
-    for number, row in enumerate(rows, start=2 if header else 1):
+    for number, row in zip(line_of, rows):
         if len(row) < width:
             raise ValueError(f"{path}, line {number}: expected at least {width} fields, got {row}")
     users, items, values = ([row[c].strip() for row in rows] for c in columns)
+    used = f"(columns used: user {columns[0]}, item {columns[1]}, rating {columns[2]})"
     try:
         scores = np.array(values, dtype=np.float64)
     except ValueError:
         bad = next(n for n, v in enumerate(values) if not _is_number(v))
+        raise ValueError(f"{path}, line {line_of[bad]}: the rating {values[bad]!r} is not a number {used}") from None
+    bad = np.flatnonzero(~(np.abs(scores) <= RATING_LIMIT))  # also catches nan, for which every comparison fails
+    if bad.size:
+        value = values[bad[0]]
+        why = "not a finite number" if not np.isfinite(scores[bad[0]]) else f"larger than ±{RATING_LIMIT:,.0f}"
         raise ValueError(
-            f"{path}, row {bad + 1} of the data: the rating {values[bad]!r} is not a number "
-            f"(columns used: user {columns[0]}, item {columns[1]}, rating {columns[2]})"
-        ) from None
-    if not np.isfinite(scores).all():
-        raise ValueError(f"{path}: ratings must be finite numbers")
-    return Ratings(_ids(users), _ids(items), scores)
+            f"{path}, line {line_of[bad[0]]}: the rating {value!r} is {why}; ratings are scores on a scale "
+            f"(1–5, 0–10, a count…) {used}"
+        )
+    return Ratings(_ids(users, "user", path, line_of), _ids(items, "item", path, line_of), scores)
+
+
+def _decode(path: Path, raw: bytes, encoding: str | None) -> str:
+    if encoding is not None:
+        try:
+            return raw.decode(encoding)
+        except LookupError:
+            raise ValueError(f"unknown encoding {encoding!r} for {path}") from None
+        except UnicodeDecodeError as error:
+            line = raw.count(b"\n", 0, error.start) + 1
+            raise ValueError(
+                f"{path}, line {line}: not valid {encoding} (byte 0x{raw[error.start]:02X}); name the file's "
+                "encoding (encoding='latin-1', 'cp1252', …), leave encoding=None to have it guessed, "
+                "or save the file as UTF-8"
+            ) from None
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError:
+            raise ValueError(f"{path}: starts like UTF-16 text but is not valid UTF-16; save it as UTF-8") from None
+    if b"\x00" in raw:
+        raise ValueError(
+            f"{path}: holds NUL bytes, so it is not a text file in UTF-8 or Latin-1 (UTF-16 without a "
+            "byte-order mark, or a binary file such as .xlsx); save or export it as CSV in UTF-8"
+        )
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
 
 
 def _is_number(text: str) -> bool:
@@ -308,7 +415,163 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def _ids(values: list[str]) -> np.ndarray:
+def _ids(values: list[str], role: str, path: Path, line_of: list[int]) -> np.ndarray:
     if all(v.isdigit() or (v[:1] == "-" and v[1:].isdigit()) for v in values):
-        return np.array(values, dtype=np.int64)
+        try:
+            return np.array(values, dtype=np.int64)
+        except (OverflowError, ValueError):  # a whole number of 19 digits or more
+            bad = next(n for n, v in enumerate(values) if not -(2**63) <= int(v) < 2**63)
+            shown = values[bad] if len(values[bad]) <= 40 else values[bad][:40] + "…"
+            raise ValueError(
+                f"{path}, line {line_of[bad]}: the {role} id {shown} is too large ({len(values[bad])} digits; "
+                "ids that are whole numbers must lie within ±9.2e18, 64 bits); the column is corrupt, or "
+                "holds something other than ids"
+            ) from None
     return np.array(values, dtype=str)
+
+
+# --- download ------------------------------------------------------------------------------------
+def download_movielens(
+    root=None,
+    mirror: str | Sequence[str] = MIRRORS,
+    timeout: float = 60.0,
+    *,
+    retries: int = 3,
+    backoff: float = 1.0,
+    progress=True,
+) -> Path:
+    """Fetch ml-100k.zip from GroupLens, check it and unzip its files into root (default: default_root()).
+
+    mirror is a base URL, or several tried in order, to which "ml-100k.zip" is appended. Nothing is
+    fetched when root already holds the files the loaders read with good sums. The archive is streamed
+    to a .part file (resumed if an earlier download broke off, retried on a cut connection) and is
+    accepted when
+
+      * its SHA-256 is that of the archive GroupLens publishes (ARCHIVE_SHA256): every file is unzipped; or
+      * it is another packing of the same files (a mirror that re-zipped them): then every file in it
+        whose sum is known (SHA256) must match, those are unzipped, files with no known sum are left out,
+        and the files the loaders read (NEEDED) must all be there.
+
+    The files go into root itself (root/u.data …), written under a temporary name and renamed, and the
+    archive is deleted once they are out. Returns the folder. Raises ConnectionError when no mirror can
+    be reached and ValueError when the archive is wrong.
+    """
+    folder = default_root() if root is None else Path(root).expanduser()
+    folder.mkdir(parents=True, exist_ok=True)
+    mirrors = [mirror] if isinstance(mirror, str) else list(mirror)
+    if not mirrors:
+        raise ValueError("mirror must be a base URL or a non-empty list of them")
+    stream = sys.stderr if progress is True else (progress or None)
+    if _complete(folder):
+        if stream is not None:
+            print(f"  MovieLens 100K: already in {folder}, SHA-256 verified", file=stream, flush=True)
+        return folder
+    archive = folder / ARCHIVE
+    try:
+        if archive.is_file():  # a run that stopped while unzipping left the checked archive
+            _check_archive(archive, file_sha256(archive))
+        else:
+            urls = [base.rstrip("/") + "/" + ARCHIVE for base in mirrors]
+            fetch(urls, archive, _check_archive, retries=retries, backoff=backoff, timeout=timeout, progress=stream)
+    except (ChecksumError, DownloadError) as error:
+        advice = f"To use MovieLens 100K offline, unzip a copy of {ARCHIVE} into {folder} by other means ({URL})."
+        if isinstance(error, DownloadError):
+            advice += " Pass mirror= (on the command line --mirror URL) to try another server."
+        archive.unlink(missing_ok=True)  # only ever a checked archive has this name
+        raise type(error)(f"{error}\n{advice}") from None
+    names, skipped = _extract(archive, folder)
+    archive.unlink()
+    if stream is not None:
+        note = f"; left out (no known checksum): {', '.join(skipped)}" if skipped else ""
+        print(f"  {ARCHIVE}: unzipped {len(names)} files into {folder}{note}", file=stream, flush=True)
+    return folder
+
+
+def _complete(folder: Path) -> bool:
+    listed = read_checksums(folder)
+    return all(
+        (folder / name).is_file() and file_sha256(folder / name) in (SHA256[name], listed.get(name)) for name in NEEDED
+    )
+
+
+def _members(archive: zipfile.ZipFile) -> tuple[dict[str, zipfile.ZipInfo], list[str]]:
+    """The archive's files by bare name (ml-100k/u.data -> u.data), and the entries that are not left
+    out: anything outside one top folder, names with a path in them or hidden names (no zip-slip)."""
+    members, odd = {}, []
+    for info in archive.infolist():
+        if info.is_dir():
+            continue
+        parts = PurePosixPath(info.filename).parts
+        name = parts[-1] if parts else ""
+        if (
+            not (len(parts) == 1 or (len(parts) == 2 and parts[0] == "ml-100k"))
+            or name.startswith(".")
+            or ("\\" in name or ":" in name)
+        ):
+            odd.append(info.filename)
+            continue
+        if name in members:
+            raise ChecksumError(f"{ARCHIVE}: holds {name} twice; it is not a copy of MovieLens 100K")
+        members[name] = info
+    return members, odd
+
+
+def _plan(path: Path, digest: str) -> tuple[dict[str, zipfile.ZipInfo], list[str], bool]:
+    """(files to unzip, files left out, whether the archive is the published one); ChecksumError if it is wrong."""
+    official = digest == ARCHIVE_SHA256
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members, odd = _members(archive)
+            if official:
+                return members, odd, True
+            keep, skipped = {}, list(odd)
+            for name, info in members.items():
+                known = SHA256.get(name)
+                if known is None:
+                    skipped.append(name)
+                    continue
+                found = hashlib.sha256(_read_member(archive, info)).hexdigest()
+                if found != known:
+                    raise ChecksumError(
+                        f"{ARCHIVE}: its SHA-256 is {digest}, not that of the published archive ({ARCHIVE_SHA256}), "
+                        f"and the {name} inside it has SHA-256 {found}, not that of the published file ({known})"
+                    )
+                keep[name] = info
+    except (zipfile.BadZipFile, EOFError) as error:
+        raise ChecksumError(
+            f"{ARCHIVE}: not a readable zip file ({error}); its SHA-256 is {digest}, "
+            f"the published archive's is {ARCHIVE_SHA256}"
+        ) from None
+    missing = [name for name in NEEDED if name not in keep]
+    if missing:
+        raise ChecksumError(
+            f"{ARCHIVE}: its SHA-256 is {digest}, not that of the published archive ({ARCHIVE_SHA256}), "
+            f"and it lacks {', '.join(missing)}"
+        )
+    return keep, sorted(skipped), False
+
+
+def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+    if info.file_size > MAX_MEMBER_BYTES:
+        raise ChecksumError(
+            f"{ARCHIVE}: {info.filename} claims {info.file_size:,} bytes; MovieLens 100K has no such file"
+        )
+    return archive.read(info)  # zipfile checks each member's CRC-32 as it reads
+
+
+def _check_archive(path: Path, digest: str) -> None:
+    """fetch's check: the published archive, or a re-packed one whose files all match their sums."""
+    _plan(path, digest)
+
+
+def _extract(path: Path, folder: Path) -> tuple[list[str], list[str]]:
+    members, skipped, official = _plan(path, file_sha256(path))
+    with zipfile.ZipFile(path) as archive:
+        for name, info in members.items():
+            data = _read_member(archive, info)
+            if not official and hashlib.sha256(data).hexdigest() != SHA256[name]:  # the file changed since
+                raise ChecksumError(f"{path}: {name} changed while being unzipped; run the download again")
+            temporary = folder / f".{name}.unzipping"
+            temporary.write_bytes(data)
+            os.replace(temporary, folder / name)
+    return sorted(members), skipped
