@@ -47,7 +47,9 @@ def add_data_command(subparsers) -> argparse.ArgumentParser:
         "commands look by default (mnist: $GRADLAB_DATA or ~/.cache/gradlab/mnist; movielens-100k: "
         "~/.cache/gradlab/ml-100k). A broken download is resumed by running the same command again.",
     )
-    download.add_argument("dataset", choices=list(DATASETS))
+    download.add_argument(
+        "dataset", choices=list(DATASETS), help="mnist (11 MB, LeCun et al.) or movielens-100k (5 MB, GroupLens)"
+    )
     download.add_argument(
         "--to", metavar="DIR", help="folder to write into (default: the cache the other commands read)"
     )
