@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ..autodiff import Tensor
+from ..npzfile import ModelFileError, StateKeysError, read_npz, write_npz
 
 __all__ = ["Module", "Parameter"]
 
@@ -95,35 +96,58 @@ class Module:
             p.grad = None
 
     # --- saving and loading ----------------------------------------------------------------------
-    def state_dict(self) -> OrderedDict:
-        """Every parameter and buffer by dotted name, as copies of the arrays."""
-        state = OrderedDict((name, p.data.copy()) for name, p in self.named_parameters())
+    def _state_arrays(self):
+        """(dotted name, array) for every parameter and buffer: the model's own arrays, not copies."""
+        for name, p in self.named_parameters():
+            yield name, p.data
         for module_name, module in self.named_modules():
             for name in module._buffers:
-                key = f"{module_name}.{name}" if module_name else name
-                state[key] = np.array(getattr(module, name), copy=True)
-        return state
+                yield (f"{module_name}.{name}" if module_name else name), np.asarray(getattr(module, name))
+
+    def state_dict(self) -> OrderedDict:
+        """Every parameter and buffer by dotted name, as copies of the arrays."""
+        return OrderedDict((key, np.array(array, copy=True)) for key, array in self._state_arrays())
 
     def load_state_dict(self, state, strict: bool = True):
-        """Copy arrays into the model. Names and shapes must match; the error names the first mismatch."""
-        own = self.state_dict()
-        missing = [k for k in own if k not in state]
-        unexpected = [k for k in state if k not in own]
+        """Copy arrays into the model, all or nothing: every name, shape and dtype is checked first.
+
+        A state that does not fit raises and leaves the model as it was: StateKeysError (a ValueError, and a
+        KeyError as before) for missing or unexpected names (strict=False skips both), ModelFileError (a
+        ValueError) for a wrong shape or dtype, naming the first one. Values are copied into each
+        parameter's own dtype, as PyTorch's load_state_dict does, when NumPy's "same_kind" cast allows it:
+        float64 into a float32 model, float32 into float64, bool or integers into floats; complex numbers,
+        text and objects are refused (casting them would drop the imaginary part, or is meaningless).
+        """
+        state = {key: np.asarray(value) for key, value in state.items()}
+        self._check_fits({key: (value.shape, value.dtype) for key, value in state.items()}, strict)
+        for key, _ in list(self._state_arrays()):
+            if key in state:
+                self._assign(key, state[key])
+
+    def _check_fits(self, saved: dict, strict: bool = True):
+        """Raise unless arrays of these {name: (shape, dtype)} fit the model (the one check for dicts and files)."""
+        own = dict(self._state_arrays())
+        missing = [key for key in own if key not in saved]
+        unexpected = [key for key in saved if key not in own]
         if strict and (missing or unexpected):
-            raise KeyError(
-                f"the saved state does not fit {type(self).__name__}: "
-                f"missing {missing[:5]}, unexpected {unexpected[:5]}"
+            raise StateKeysError(
+                f"the saved state does not fit {type(self).__name__}: missing {missing[:5]}, unexpected "
+                f"{unexpected[:5]}; nothing was loaded (was it saved from another architecture?)"
             )
-        for key in own:
-            if key not in state:
+        for key, target in own.items():
+            if key not in saved:
                 continue
-            value = np.asarray(state[key])
-            if value.shape != own[key].shape:
-                raise ValueError(
-                    f"'{key}' has shape {value.shape} in the saved state but {own[key].shape} in the model; "
-                    "was it saved from a model of another size?"
+            shape, dtype = saved[key]
+            if tuple(shape) != target.shape:
+                raise ModelFileError(
+                    f"'{key}' has shape {tuple(shape)} in the saved state but {target.shape} in the model; "
+                    "nothing was loaded (was it saved from a model of another size?)"
                 )
-            self._assign(key, value)
+            if dtype.kind not in "biuf" or not np.can_cast(dtype, target.dtype, "same_kind"):
+                raise ModelFileError(
+                    f"'{key}' holds {dtype} in the saved state, which cannot be copied into the model's "
+                    f"{target.dtype} (weights are real numbers); nothing was loaded"
+                )
 
     def _assign(self, key: str, value: np.ndarray):
         *path, name = key.split(".")
@@ -134,18 +158,35 @@ class Module:
             target = module._parameters[name]
             target.data = value.astype(target.data.dtype, copy=True)
         else:
-            module.register_buffer(name, value.copy())
+            module.register_buffer(name, value.astype(np.asarray(getattr(module, name)).dtype, copy=True))
 
     def save(self, path):
-        """Save the state as a .npz file (arrays only: nothing is pickled)."""
+        """Save the state as a .npz file (arrays only: nothing is pickled); returns the path written.
+
+        ".npz" is added to a name without it, as np.savez does. The file is written under a temporary
+        name and renamed into place, so an interrupted save never leaves half a model behind.
+        """
         path = Path(path)
-        np.savez(path, **self.state_dict())
-        return path if path.suffix == ".npz" else path.with_suffix(path.suffix + ".npz")
+        if path.suffix != ".npz":
+            path = path.with_name(path.name + ".npz")
+        return write_npz(path, self.state_dict())
 
     def load(self, path):
-        """Load a .npz written by save() into this model (of the same architecture)."""
-        with np.load(Path(path), allow_pickle=False) as archive:
-            self.load_state_dict({k: archive[k] for k in archive.files})
+        """Load a .npz written by save() into this model (of the same architecture); returns the model.
+
+        All or nothing: the file's names, shapes and dtypes are read from the array headers and checked
+        against the model before any array is decompressed, so a file that does not fit (or one that would
+        unpack to gigabytes) is refused at once and the model is left as it was. Errors name the file:
+        ModelFileError (a ValueError; StateKeysError for missing or unexpected names), or FileNotFoundError.
+        """
+        path = Path(path)
+        arrays = read_npz(
+            path,
+            check=lambda headers: self._check_fits({key: (h.shape, h.dtype) for key, h in headers.items()}),
+            limit=None,  # every array must match a parameter's shape: the model's own size bounds what is read
+            remedy="save the model again",
+        )
+        self.load_state_dict(arrays)
         return self
 
     def __repr__(self):
