@@ -229,8 +229,8 @@ def _train(args) -> int:
         f"{args.model}: test accuracy {result.test_accuracy:.2%} (loss {result.test_loss:.4f}) on the official "
         f"10,000 test images; {result.seconds_per_epoch:.1f} s per epoch"
     )
-    if args.save:
-        print(f"weights saved to {args.save}")
+    if result.saved_to is not None:
+        print(f"weights saved to {result.saved_to}")
     return 0
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -60,6 +61,7 @@ class MnistResult:
     test_accuracy: float
     test_loss: float
     seconds_per_epoch: float
+    saved_to: Path | None = None  # where save= wrote the weights (".npz" added if the name lacked it)
 
 
 def train_mnist(
@@ -96,6 +98,5 @@ def train_mnist(
     )
     seconds = (time.perf_counter() - start) / max(len(history.epochs), 1)
     scores = nn.evaluate(network, loss, (x_test, y_test), batch_size=500)
-    if save:
-        network.save(save)
-    return MnistResult(network, history, scores["accuracy"], scores["loss"], seconds)
+    saved_to = Path(network.save(save)) if save else None
+    return MnistResult(network, history, scores["accuracy"], scores["loss"], seconds, saved_to)

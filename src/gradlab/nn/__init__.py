@@ -1,6 +1,7 @@
 """Neural networks from scratch: modules, layers, losses, initialisers, the training loop and
 gradient diagnostics, all built on the engine's public API."""
 
+from ..npzfile import ModelFileError
 from . import init
 from .diagnostics import GradientMonitor, compare_depth_gradients, layer_gradient_norms, plot_layer_gradients
 from .layers import (
@@ -47,6 +48,7 @@ __all__ = [
     "Linear",
     "MSELoss",
     "MaxPool2d",
+    "ModelFileError",
     "Module",
     "Parameter",
     "ReLU",
