@@ -606,7 +606,7 @@ def fit_sgd(
         history.append(math.sqrt(squared / len(data.r)))
         if not math.isfinite(history[-1]):
             raise FloatingPointError(
-                f"SGD diverged in epoch {epoch} (training RMSE {history[-1]}): lower lr (now {lr})"
+                f"SGD diverged in epoch {epoch} (training RMSE {history[-1]}): the learning rate {lr:g} is too large"
             )
         report.epoch(epoch, history[-1])
     hyper = {"factors": factors, "epochs": epochs, "lr": lr, "reg": reg, "reg_bias": reg_bias, "init_std": init_std}
