@@ -114,14 +114,19 @@ def _plateau_cliff(p):
     return 2 * gl.sigmoid(-8 * (x + 1)) - gl.exp(-((x - 3) ** 2)) + 0.05 * y**2
 
 
-def _refine(f, guess):
-    """A minimum located to full precision by Newton's method from a close guess."""
-    from .optim.second_order import newton
-
-    return tuple(float(v) for v in newton(f, guess, tol=1e-12).x)
-
-
-HIMMELBLAU_MINIMA = ((3.0, 2.0), (-2.805118, 3.131312), (-3.779310, -3.283186), (3.584428, -1.848126))
+# Minima with no closed form, to full float64 precision (the correctly rounded roots of ∇f = 0,
+# found once by Newton's method; tests/test_landscapes.py checks them with gradlab's own `newton`).
+# Stored as literals so that building a landscape is cheap and this floor needs nothing from optim.
+HIMMELBLAU_MINIMA = (
+    (3.0, 2.0),
+    (-2.805118086952745, 3.131312518250573),
+    (-3.779310253377747, -3.2831859912861696),
+    (3.5844283403304917, -1.8481265269644036),
+)
+CAMEL_MINIMA = ((0.08984201310031806, -0.7126564030207396), (-0.08984201310031806, 0.7126564030207396))
+# At x = 3 the cliff's sigmoid tail still slopes down by 16·σ'(32) ≈ 2e-13; over the well's curvature 2
+# that moves the minimum 1e-13 to the right of 3.
+PLATEAU_CLIFF_MINIMA = ((3.0000000000001013, 0.0),)
 
 LANDSCAPES = {
     "quadratic": quadratic,
@@ -132,7 +137,7 @@ LANDSCAPES = {
     "himmelblau": lambda: Landscape(
         "himmelblau",
         _himmelblau,
-        tuple(_refine(_himmelblau, m) for m in HIMMELBLAU_MINIMA),
+        HIMMELBLAU_MINIMA,
         ((-5.0, 5.0), (-5.0, 5.0)),
         (0.0, 0.0),
         "four minima of equal height",
@@ -142,7 +147,7 @@ LANDSCAPES = {
     "six_hump_camel": lambda: Landscape(
         "six_hump_camel",
         _camel,
-        (_refine(_camel, (0.0898, -0.7126)), _refine(_camel, (-0.0898, 0.7126))),
+        CAMEL_MINIMA,
         ((-2.0, 2.0), (-1.0, 1.0)),
         (-1.5, 0.5),
         "six local minima, two global",
@@ -154,7 +159,7 @@ LANDSCAPES = {
     "plateau_cliff": lambda: Landscape(
         "plateau_cliff",
         _plateau_cliff,
-        (_refine(_plateau_cliff, (3.0, 0.0)),),
+        PLATEAU_CLIFF_MINIMA,
         ((-3.0, 5.0), (-2.0, 2.0)),
         (-2.5, 1.0),
         "a cliff, a plateau, then a well",
