@@ -16,18 +16,13 @@ from dataclasses import dataclass
 import numpy as np
 
 import gradlab as gl
+from gradlab.data.toy import make_moons
 
 
 def two_moons(n: int = 400, noise: float = 0.15, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """n points on two interleaved half circles, labels 0 and 1, with Gaussian noise."""
-    rng = np.random.default_rng(seed)
-    half = n // 2
-    angle = rng.uniform(0, np.pi, n)
-    upper = np.stack([np.cos(angle[:half]), np.sin(angle[:half])], axis=1)
-    lower = np.stack([1 - np.cos(angle[half:]), 0.5 - np.sin(angle[half:])], axis=1)
-    x = np.concatenate([upper, lower]) + rng.normal(0, noise, (n, 2))
-    y = np.concatenate([np.zeros(half, dtype=np.int64), np.ones(n - half, dtype=np.int64)])
-    return x, y
+    """The demo's data: gradlab.data.make_moons with 400 points and noise 0.15 (two interleaved half
+    circles, labels 0 and 1, balanced, in random order)."""
+    return make_moons(n, noise=noise, seed=seed)
 
 
 def init_mlp(sizes, seed: int = 0) -> list[gl.Tensor]:

@@ -16,6 +16,7 @@ import warnings
 import numpy as np
 
 from .. import autodiff as gl
+from ..data.toy import make_moons
 from .layers import Linear, ReLU, Sequential, Sigmoid
 from .training import Callback
 
@@ -88,9 +89,7 @@ def _deep_net(activation, depth, width, seed):
 def compare_depth_gradients(depth: int = 10, width: int = 32, seed: int = 0) -> dict:
     """Per-layer gradient norms of a deep sigmoid network and the same network with ReLU, on the
     two-moons data: {"sigmoid": [norm per layer], "relu": [...]} (first layer first)."""
-    from ..demo import two_moons
-
-    x, y = two_moons(256, seed=seed)
+    x, y = make_moons(256, noise=0.15, seed=seed)
     loss = lambda out, labels: gl.cross_entropy(out, labels)  # noqa: E731
     result = {}
     for name, activation in (("sigmoid", Sigmoid), ("relu", ReLU)):
