@@ -586,3 +586,178 @@ def test_run_serves_and_opens_the_browser(monkeypatch, capsys):
     assert served == {"host": "127.0.0.1", "port": port}
     assert urls == [f"http://127.0.0.1:{port}/"]
     assert f"serving on http://127.0.0.1:{port}/" in capsys.readouterr().out
+
+
+# --- plain sentences, strict numbers and the OpenAPI schema --------------------------------------------------
+
+WRONG_TYPES = [
+    ("/api/descent", {"hyper": None}, "hyper", 'must be a JSON object of names and numbers, like {"momentum": 0.9}'),
+    ("/api/descent", {"hyper": [0.9]}, "hyper", "got [0.9]"),
+    ("/api/race", {"optimizers": None}, "optimizers", "must be a JSON list, got null"),
+    ("/api/race", {"optimizers": [5]}, "optimizers.0", "must be a JSON object"),
+    ("/api/train", {"hidden": None}, "hidden", "must be a JSON list, got null"),
+    ("/api/surface", {"x_range": None}, "x_range", "must be a JSON list, got null"),
+    ("/api/descent", {"start": [1]}, "start", "too few items"),
+    ("/api/derivative", {"expr": None}, "expr", "must be text"),
+    ("/api/graph", {"x": ""}, "x", "x is empty; type a number"),
+]
+
+
+@pytest.mark.parametrize(("endpoint", "body", "field", "words"), WRONG_TYPES)
+def test_wrong_types_are_refused_in_plain_sentences(client, endpoint, body, field, words):
+    message = refused(client.post(endpoint, json=body), field, words)
+    assert "Input should" not in message and "None" not in message
+
+
+def test_a_request_body_that_is_not_an_object(client):
+    refused(client.post("/api/graph", json=[1, 2]), "request", "must be a JSON object")
+    missing = client.post("/api/graph", content=b"", headers={"content-type": "application/json"})
+    refused(missing, "request", "needs a JSON body")
+
+
+def test_a_list_too_long_to_count_is_still_a_sentence():
+    from gradlab.lab.schemas import describe_error
+
+    error = {"type": "too_long", "loc": ("body", "hyper"), "ctx": {"max_length": 8, "actual_length": None}}
+    assert describe_error(error) == ("hyper", "hyper has more items than that; the limit is 8")
+
+
+BOOLEANS = [
+    ("/api/graph", {"x": True}, "x", "x must be a number, got true"),
+    ("/api/graph", {"y": False}, "y", "y must be a number, got false"),
+    ("/api/derivative", {"points": True}, "points", "points must be a whole number, got true"),
+    ("/api/derivative", {"h": True}, "h", "must be a number"),
+    ("/api/derivative", {"second": 1}, "second", "second must be true or false, got 1"),
+    ("/api/derivative/point", {"x0": True}, "x0", "must be a number"),
+    ("/api/descent", {"lr": True}, "lr", "must be a number"),
+    ("/api/descent", {"start": [True, 0]}, "start.0", "must be a number"),
+    ("/api/descent", {"optimizer": "momentum", "hyper": {"momentum": True}}, "hyper.momentum", "must be a number"),
+    ("/api/race", {"optimizers": [{"optimizer": "sgd", "lr": True}]}, "optimizers.0.lr", "must be a number"),
+    ("/api/surface", {"n": True}, "n", "must be a whole number"),
+    ("/api/train", {"noise": False}, "noise", "must be a number"),
+    ("/api/train", {"hidden": [True]}, "hidden.0", "must be a whole number"),
+    ("/api/derivative", {"x_min": "1"}, "x_min", 'must be a number, got "1"'),
+]
+
+
+@pytest.mark.parametrize(("endpoint", "body", "field", "words"), BOOLEANS)
+def test_booleans_and_strings_are_not_numbers(client, endpoint, body, field, words):
+    refused(client.post(endpoint, json=body), field, words)
+
+
+def test_whole_numbers_are_taken_where_floats_are_expected(client):
+    answer = client.post("/api/graph", json={"expr": "x*y", "x": 2, "y": 3})
+    assert answer.status_code == 200 and answer.json()["value"] == 6
+    descent = client.post("/api/descent", json={"lr": 1, "landscape": "quadratic", "steps": 3, "start": [1, 1]})
+    assert descent.status_code == 200
+
+
+def test_overflow_is_a_plain_sentence_not_an_errno(client):
+    point = client.post("/api/derivative/point", json={"expr": "x**x", "x0": 1000})
+    assert point.status_code == 200
+    answer = point.json()
+    assert answer["f"] is None and "cannot be computed at x = 1000" in answer["undefined"]
+    assert "largest a float can hold" in answer["undefined"]
+    curves = client.post("/api/derivative", json={"expr": "x**x", "x_min": -1000, "x_max": 1000, "points": 51})
+    assert "largest a float can hold" in curves.json()["numeric_note"]
+    root = client.post("/api/derivative/point", json={"expr": "x**0.5", "x0": -4}).json()
+    assert root["f"] is None and "complex number" in root["undefined"]
+    for response in (point, curves):
+        assert "(34" not in response.text and "out of range" not in response.text
+
+
+@pytest.mark.parametrize(("x", "y", "words"), [(1.5, 0.0, "Div divides by zero"), (800, 1, "Exp gives +∞")])
+def test_graph_at_a_point_where_f_has_no_value_says_so(client, x, y, words):
+    formula = "x**2*sin(y) - x/y + exp(-x)" if y == 0 else "exp(x*y)"
+    answer = client.post("/api/graph", json={"expr": formula, "x": x, "y": y}).json()
+    assert answer["value"] is None and words in answer["undefined"]
+    assert f"x = {x:g}, y = {y:g}" in answer["undefined"]
+    # no finite-difference "slope" across the gap (it was about 5e10 beside a missing value)
+    assert answer["numeric_gradient"] == {"x": None, "y": None}
+    assert client.post("/api/graph", json={"expr": "x/y", "x": 1, "y": 2}).json()["undefined"] is None
+
+
+@pytest.fixture(scope="module")
+def openapi(client):
+    return client.get("/api/openapi.json").json()
+
+
+def _declared(openapi, path, method, status):
+    """The JSON schema the OpenAPI document declares for one answer, with the document's components."""
+    responses = openapi["paths"][path][method]["responses"]
+    assert str(status) in responses, f"{method.upper()} {path} answers {status}, which its schema does not declare"
+    schema = responses[str(status)]["content"]["application/json"]["schema"]
+    return {**schema, "components": openapi["components"]}
+
+
+def _bad_requests(client):
+    """(path in the schema, method, response) for a refused request to every route of the API."""
+    sid = client.post("/api/train", json={"dataset": "xor", "hidden": [2]}).json()["id"]
+    bodies = {
+        "/api/derivative": {"points": True},
+        "/api/derivative/point": {"expr": "x**"},
+        "/api/surface": {"n": 10**6},
+        "/api/descent": {"hyper": None},
+        "/api/race": {"optimizers": []},
+        "/api/graph": {"x": True},
+        "/api/train": {"colour": "red"},
+    }
+    for path, body in bodies.items():
+        yield path, "post", client.post(path, json=body)
+    session = "/api/train/{session_id}"
+    yield session, "get", client.get("/api/train/no-such-session")
+    yield session + "/step", "post", client.post(f"/api/train/{sid}/step", json={"steps": 0})
+    yield session + "/step", "post", client.post("/api/train/no-such-session/step", json={"steps": 1})
+    yield session + "/pause", "post", client.post("/api/train/no-such-session/pause")
+    yield session + "/settings", "post", client.post(f"/api/train/{sid}/settings", json={"lr": True})
+    yield session + "/settings", "post", client.post("/api/train/gone/settings", json={"lr": 0.1})
+    yield session + "/stream", "get", client.get(f"/api/train/{sid}/stream?max_frames=0")
+    yield session + "/stream", "get", client.get("/api/train/no-such-session/stream")
+
+
+def test_every_error_answer_matches_the_declared_schema(client, openapi):
+    jsonschema = pytest.importorskip("jsonschema")
+    seen = set()
+    for path, method, response in _bad_requests(client):
+        assert response.status_code in (404, 422), (path, response.text)
+        jsonschema.validate(response.json(), _declared(openapi, path, method, response.status_code))
+        seen.add((path, method))
+    operations = {(p, m) for p, item in openapi["paths"].items() for m in item}
+    untested = operations - seen - {("/api/meta", "get"), ("/api/train/{session_id}", "delete")}
+    assert untested == {("/api/train/{session_id}/end", "post")}  # nothing to refuse there: unknown ids are fine
+    # no route declares FastAPI's default 422 body (a list of pydantic errors): the lab never sends one
+    assert "HTTPValidationError" not in json.dumps(openapi)
+
+
+def test_the_schema_states_the_real_formula_limit(client, openapi):
+    from gradlab.calculus.expressions import MAX_LENGTH
+
+    for name in ("DerivativeRequest", "PointRequest", "GraphRequest"):
+        assert openapi["components"]["schemas"][name]["properties"]["expr"]["maxLength"] == MAX_LENGTH == 500
+    longest = "x + " + " " * (MAX_LENGTH - 5) + "1"
+    assert len(longest) == MAX_LENGTH
+    assert client.post("/api/graph", json={"expr": longest}).status_code == 200
+    refused(client.post("/api/graph", json={"expr": longest + " "}), "expr", "the limit is 500 characters")
+    # the schema's numbers are strict too: the document says "number", and true is refused (above)
+    x = openapi["components"]["schemas"]["GraphRequest"]["properties"]["x"]
+    assert x["type"] == "number" and x["maximum"] == limits.MAX_ABS_X
+    assert "404" in json.dumps(openapi["info"]["description"]) or "**404**" in openapi["info"]["description"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "words"),
+    [
+        ("get", "/api/nothing-here", 404, "no such endpoint: /api/nothing-here"),
+        ("post", "/api/train/abc/nothing", 404, "no such endpoint"),
+        ("get", "/no-such-page", 404, "no such page: /no-such-page"),
+        ("get", "/static/js/nothing.js", 404, "no such page"),
+        ("get", "/api/graph", 405, "GET is not allowed for /api/graph; use POST"),
+        ("put", "/api/train/abc", 405, "use DELETE or GET"),
+    ],
+)
+def test_unknown_paths_and_methods_get_the_same_error_body(client, openapi, method, path, status, words):
+    jsonschema = pytest.importorskip("jsonschema")
+    response = client.request(method.upper(), path)
+    assert response.status_code == status and words in response.json()["detail"]
+    body_schema = {"$ref": "#/components/schemas/ErrorBody", "components": openapi["components"]}
+    jsonschema.validate(response.json(), body_schema)

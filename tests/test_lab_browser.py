@@ -263,3 +263,132 @@ def test_a_link_reopens_the_same_picture(lab: Page, lab_url: str):
     assert derivative == pytest.approx(1 - 0.46211715726000974**2, rel=1e-12)  # tanh'(x) = 1 - tanh²(x)
     assert lab.locator("#d-method").input_value() == "forward"
     assert lab.locator("#d-expr").input_value() == "tanh(x)"
+
+
+# --- the lab on a phone (390 × 844) ---------------------------------------------------------------------------
+
+PHONE = {"width": 390, "height": 844}
+
+# Each view's main control and the plot it steers: on a phone they must be on screen together.
+STEERS = {
+    "derivatives": ("#d-x0", "#d-plot"),
+    "descent": ("#g-lr", "#g-contour"),
+    "race": ("#r-add", "#r-contour"),
+    "backprop": ("#b-play", "#b-network"),
+    "graph": ("#c-y", "#c-svg"),
+}
+
+NO_SIDEWAYS_SCROLL = "() => document.documentElement.scrollWidth <= window.innerWidth"
+
+
+@pytest.fixture
+def phone(lab: Page):
+    lab.set_viewport_size(PHONE)
+    return lab
+
+
+def open_on_phone(page: Page, lab_url: str, view: str, query: str = ""):
+    open_view(page, lab_url, view, query)
+    drawn = f"() => !document.querySelector('#view-{view} .plot:not(.js-plotly-plot)')"
+    page.wait_for_function(drawn)  # every plot of the view drawn
+
+
+@pytest.mark.parametrize("view", list(READY))
+def test_phone_no_view_scrolls_sideways(phone: Page, lab_url: str, artifacts, view):
+    open_on_phone(phone, lab_url, view)
+    widths = phone.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+    assert widths[0] <= widths[1], f"the {view} view is {widths[0]} px wide on a {widths[1]} px screen"
+    # the chosen view's tab is scrolled into the tab bar
+    selected = phone.locator(".tabs a[aria-selected=true]").bounding_box()
+    assert selected["x"] >= 0 and selected["x"] + selected["width"] <= PHONE["width"] + 1
+    phone.screenshot(path=str(artifacts / f"lab-phone-{view}.png"), full_page=True)
+
+
+def test_phone_race_table_scrolls_inside_its_card(phone: Page, lab_url: str):
+    open_on_phone(phone, lab_url, "race")
+    phone.locator("#r-add").click()
+    expect(phone.locator("#r-table tbody tr")).to_have_count(6)
+    assert phone.evaluate(NO_SIDEWAYS_SCROLL)
+    box = phone.locator(".table-scroll")
+    assert box.evaluate("(b) => b.scrollWidth > b.clientWidth")  # the table is wider than a phone ...
+    expect(box).to_have_attribute("data-overflow", "end")  # ... and its right edge fades to say so
+
+
+# the smallest text of each drawing, in CSS pixels as rendered (font size × the drawing's scale)
+SMALLEST_TEXT = """(svg) => {
+    const scale = svg.getScreenCTM().a;
+    const sizes = [...svg.querySelectorAll('text')].map((t) => parseFloat(getComputedStyle(t).fontSize) * scale);
+    return [Math.min(...sizes), sizes.length];
+}"""
+
+
+@pytest.mark.parametrize(
+    ("view", "svg", "box", "query"),
+    [
+        ("backprop", "#b-network", ".network-scroll", "layers=6&width=8"),
+        ("graph", "#c-svg", ".graph-scroll", ""),
+    ],
+)
+def test_phone_drawings_scroll_instead_of_shrinking_their_text(phone: Page, lab_url: str, view, svg, box, query):
+    open_on_phone(phone, lab_url, view, query)
+    expect(phone.locator(f"{svg} text").first).to_be_attached()
+    smallest, count = phone.locator(svg).evaluate(SMALLEST_TEXT)
+    assert count > 5 and smallest >= 10, f"the smallest text of {svg} is {smallest:.1f} px on a phone"
+    scroller = phone.locator(box)
+    assert scroller.evaluate("(b) => b.scrollWidth > b.clientWidth")  # wider than the phone: it scrolls ...
+    expect(scroller).to_have_attribute("data-overflow", "end")
+    scroller.evaluate("(b) => { b.scrollLeft = b.scrollWidth; }")
+    expect(scroller).to_have_attribute("data-overflow", "start")  # ... to its other end
+    assert phone.evaluate(NO_SIDEWAYS_SCROLL)  # inside its card: the page itself does not scroll sideways
+
+
+def test_phone_tab_bar_shows_that_it_scrolls(phone: Page, lab_url: str):
+    open_on_phone(phone, lab_url, "derivatives")
+    tabs = phone.locator(".tabs")
+    assert tabs.evaluate("(t) => t.scrollWidth > t.clientWidth")  # five tabs do not fit on a phone
+    expect(tabs).to_have_attribute("data-overflow", "end")
+    assert "gradient" in tabs.evaluate("(t) => getComputedStyle(t).maskImage || getComputedStyle(t).webkitMaskImage")
+    phone.locator(".tabs a[data-view=graph]").click()  # (the link is clickable under the fade)
+    expect(phone.locator("#c-grad-x")).to_be_attached()
+    expect(tabs).to_have_attribute("data-overflow", "start")  # the chosen tab scrolled into view
+    inside = tabs.evaluate(
+        """(t) => { const a = t.querySelector('[aria-selected=true]').getBoundingClientRect();
+                    const b = t.getBoundingClientRect(); return a.left >= b.left - 1 && a.right <= b.right + 1; }"""
+    )
+    assert inside, "the selected tab is not fully visible in the tab bar"
+    # on a wide screen every tab fits: no fade
+    phone.set_viewport_size({"width": 1440, "height": 1000})
+    expect(tabs).not_to_have_attribute("data-overflow", re.compile(".*"))
+
+
+@pytest.mark.parametrize("view", list(STEERS))
+def test_phone_controls_sit_next_to_their_plot(phone: Page, lab_url: str, view):
+    open_on_phone(phone, lab_url, view)
+    control, plot = STEERS[view]
+    a = phone.locator(control).bounding_box()
+    b = phone.locator(plot).bounding_box()
+    gap = max(b["y"] - (a["y"] + a["height"]), a["y"] - (b["y"] + b["height"]), 0)
+    assert gap < PHONE["height"] / 2, f"{control} is {gap:.0f} px from {plot}: scroll a screen to see what it does"
+    # the panel of controls is directly above the plots, with nothing in between but the view's status line
+    panel = phone.locator(f"#view-{view} .panel").bounding_box()
+    assert 0 <= b["y"] - (panel["y"] + panel["height"]) < 200
+
+
+def test_phone_readouts_move_below_the_plot_and_back(phone: Page, lab_url: str):
+    open_on_phone(phone, lab_url, "derivatives")
+    below = "() => !document.getElementById('d-readout').closest('.panel')"
+    assert phone.evaluate(below)  # under the plot on a phone ...
+    assert phone.locator("#d-readout").bounding_box()["y"] > phone.locator("#d-plot").bounding_box()["y"]
+    phone.set_viewport_size({"width": 1440, "height": 1000})
+    phone.wait_for_function(f"() => !({below})()")  # ... and back in the panel on a wide screen
+    assert phone.evaluate(NO_SIDEWAYS_SCROLL)
+
+
+def test_graph_at_a_point_where_f_has_no_value_says_so(lab: Page, lab_url: str):
+    open_view(lab, lab_url, "graph", "expr=x/y&x=1&y=0")
+    note = lab.locator("#c-undefined")
+    expect(note).to_be_visible()
+    expect(note).to_contain_text("f has no value at x = 1, y = 0: Div divides by zero")
+    expect(lab.locator("#c-readout")).not_to_contain_text("e+10")  # no finite-difference estimate across the gap
+    lab.locator("#c-y").fill("2")
+    expect(note).to_be_hidden()

@@ -17,7 +17,9 @@
     GET  /api/train/{id}/stream         train continuously, frames as Server-Sent Events
     DELETE /api/train/{id}              end the session (POST /api/train/{id}/end: the same, for sendBeacon)
 
-Bad input gets HTTP 422 and {"detail": one readable sentence, "field": the control it concerns}.
+Bad input gets HTTP 422 and {"detail": one readable sentence, "field": the control it concerns}; every other
+error (404 for an unknown path or training session, 405, 500) has the same shape (schemas.ErrorBody), and the
+OpenAPI schema (/api/openapi.json) declares it for every route.
 """
 
 from __future__ import annotations
@@ -33,16 +35,20 @@ from pathlib import Path
 import anyio
 from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
+from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from . import compute, limits
-from .errors import LabError, clean
+from .errors import LabError, clean, plain
 from .schemas import (
+    MAX_FORMULA_LENGTH,
     DerivativeRequest,
     DescentRequest,
+    ErrorBody,
     GraphRequest,
     LandscapeRequest,
     PointRequest,
@@ -68,6 +74,26 @@ CONTENT_SECURITY_POLICY = (
     "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; "
     "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'"
 )
+
+
+DESCRIPTION = f"""The JSON API behind the lab's page. Every number is computed by gradlab on this machine.
+
+Every error answer is one JSON object, `ErrorBody`: `detail` is one readable sentence, `field` the request
+field (the page's control) it concerns, or null.
+
+* **422**: the request was refused: a number out of range or of the wrong type (JSON `true` is not a number),
+  a missing or unknown field, or a formula the parser does not accept (formulas are at most
+  {MAX_FORMULA_LENGTH} characters; a refused formula adds a caret line and its `column`). A refused request body
+  also lists every problem found in `errors`.
+* **404**: a path under /api that is not listed here, or a training session that no longer exists
+  (sessions end after {limits.IDLE_TIMEOUT / 60:g} minutes without use; at most {limits.MAX_SESSIONS} are kept).
+* **405**: a listed path with another method (the answer names the method to use).
+* **500**: the lab failed (a bug): `detail` names the error.
+"""
+
+REFUSED = {422: {"model": ErrorBody, "description": "refused: `detail` says why, `field` names the control"}}
+FAILED = {500: {"model": ErrorBody, "description": "the lab failed (a bug)"}}
+NO_SESSION = {404: {"model": ErrorBody, "description": "no such training session (expired, or never made)"}}
 
 
 def plotly_js() -> Path | None:
@@ -137,7 +163,14 @@ def create_app(store: SessionStore | None = None, allowed_hosts=LOOPBACK_HOSTS) 
             f"the lab's page files are missing from this installation ({STATIC}); "
             "install gradlab from its source tree with `pip install -e .`"
         )
-    app = FastAPI(title="gradlab lab", docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")
+    app = FastAPI(
+        title="gradlab lab",
+        description=DESCRIPTION,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+        responses=FAILED,
+    )
     store = store if store is not None else SessionStore()
     app.state.sessions = store
     app.state.closing = threading.Event()  # set when the server stops: open training streams end at once
@@ -157,10 +190,21 @@ def create_app(store: SessionStore | None = None, allowed_hosts=LOOPBACK_HOSTS) 
     async def refused(request: Request, error: LabError):
         return JSONResponse(error.payload(), status_code=error.status)
 
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException):
+        path = request.url.path
+        if error.status_code == 404:
+            message = f"no such page: {path} (the lab's page is at /)"
+        elif error.status_code == 405:
+            message = f"{request.method} is not allowed for {path}"
+        else:
+            message = str(error.detail)
+        return JSONResponse({"detail": message, "field": None}, error.status_code, headers=error.headers)
+
     @app.exception_handler(Exception)
     async def crashed(request: Request, error: Exception):
         log.exception("the lab failed on %s", request.url.path)
-        return JSONResponse({"detail": f"the lab failed: {type(error).__name__}: {error}", "field": None}, 500)
+        return JSONResponse({"detail": f"the lab failed ({type(error).__name__}): {plain(error)}", "field": None}, 500)
 
     # --- the page ----------------------------------------------------------------------------------
     @app.get("/", include_in_schema=False)
@@ -181,45 +225,45 @@ def create_app(store: SessionStore | None = None, allowed_hosts=LOOPBACK_HOSTS) 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     # --- one-shot computations ---------------------------------------------------------------------
-    @app.get("/api/meta")
+    @app.get("/api/meta", responses=FAILED)
     def meta():
         return respond(compute.meta())
 
-    @app.post("/api/derivative")
+    @app.post("/api/derivative", responses=REFUSED)
     def derivative(body: DerivativeRequest):
         _ordered(body.x_min, body.x_max, "x_min", "x_max")
         return respond(
             compute.derivative_curves(body.expr, body.x_min, body.x_max, body.points, body.h, body.method, body.second)
         )
 
-    @app.post("/api/derivative/point")
+    @app.post("/api/derivative/point", responses=REFUSED)
     def derivative_point(body: PointRequest):
         _ordered(body.x_min, body.x_max, "x_min", "x_max")
         return respond(compute.derivative_point(body.expr, body.x0, body.h, body.method, body.x_min, body.x_max))
 
-    @app.post("/api/surface")
+    @app.post("/api/surface", responses=REFUSED)
     def surface(body: SurfaceRequest):
         return respond(compute.surface(_landscape(body), body.n))
 
-    @app.post("/api/descent")
+    @app.post("/api/descent", responses=REFUSED)
     def descent(body: DescentRequest):
         land = _landscape(body)
         start = body.start if body.start is not None else land.start
         return respond(compute.descent(land, start, body.optimizer, body.lr, body.hyper, body.steps))
 
-    @app.post("/api/race")
+    @app.post("/api/race", responses=REFUSED)
     def race(body: RaceRequest):
         land = _landscape(body)
         start = body.start if body.start is not None else land.start
         entries = [entry.model_dump() for entry in body.optimizers]
         return respond(compute.race_paths(land, start, entries, body.steps, body.tol))
 
-    @app.post("/api/graph")
+    @app.post("/api/graph", responses=REFUSED)
     def graph(body: GraphRequest):
         return respond(compute.computation_graph(body.expr, body.x, body.y))
 
     # --- live training ---------------------------------------------------------------------------------
-    @app.post("/api/train")
+    @app.post("/api/train", responses=REFUSED)
     def train(body: TrainRequest):
         from ..optim.minimize import OPTIMIZERS
 
@@ -230,34 +274,42 @@ def create_app(store: SessionStore | None = None, allowed_hosts=LOOPBACK_HOSTS) 
         config = TrainingConfig(**{**body.model_dump(), "hidden": tuple(body.hidden)})
         return respond(store.create(config).describe())
 
-    @app.get("/api/train/{session_id}")
+    @app.get("/api/train/{session_id}", responses={**REFUSED, **NO_SESSION})
     def session_state(session_id: str):
         session = store.get(session_id)
         return respond(session.describe())
 
-    @app.post("/api/train/{session_id}/step")
+    @app.post("/api/train/{session_id}/step", responses={**REFUSED, **NO_SESSION})
     def step(session_id: str, body: StepRequest):
         return respond(store.get(session_id).advance(body.steps))
 
-    @app.post("/api/train/{session_id}/pause")
+    @app.post("/api/train/{session_id}/pause", responses={**REFUSED, **NO_SESSION})
     def pause(session_id: str):
         return respond(store.get(session_id).pause())
 
-    @app.post("/api/train/{session_id}/settings")
+    @app.post("/api/train/{session_id}/settings", responses={**REFUSED, **NO_SESSION})
     def settings(session_id: str, body: SettingsRequest):
         session = store.get(session_id)
         session.set_hyper(body.lr, body.l2)
         return respond({"lr": session.optimizer.lr, "l2": session.l2})
 
-    @app.delete("/api/train/{session_id}")
+    @app.delete("/api/train/{session_id}", responses=REFUSED)
     def end_session(session_id: str):
         return respond({"deleted": store.delete(session_id)})
 
-    @app.post("/api/train/{session_id}/end")
+    @app.post("/api/train/{session_id}/end", responses=REFUSED)
     def end_session_beacon(session_id: str):  # navigator.sendBeacon can only POST
         return respond({"deleted": store.delete(session_id)})
 
-    @app.get("/api/train/{session_id}/stream")
+    @app.get(
+        "/api/train/{session_id}/stream",
+        response_class=StreamingResponse,
+        responses={
+            200: {"content": {"text/event-stream": {}}, "description": "frames as Server-Sent Events, then `end`"},
+            **REFUSED,
+            **NO_SESSION,
+        },
+    )
     async def stream(
         session_id: str,
         request: Request,
@@ -304,10 +356,19 @@ def create_app(store: SessionStore | None = None, allowed_hosts=LOOPBACK_HOSTS) 
             events(), media_type="text/event-stream", headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
         )
 
-    @app.get("/api/{rest:path}", include_in_schema=False)
-    def unknown(rest: str):
-        return Response(
-            json.dumps({"detail": f"no such endpoint: /api/{rest}", "field": None}), 404, media_type="application/json"
-        )
+    methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+
+    @app.api_route("/api/{rest:path}", methods=methods, include_in_schema=False)
+    def unknown(rest: str, request: Request):
+        path = f"/api/{rest}"
+        routes = [r for r in app.routes if isinstance(r, APIRoute) and r.endpoint is not unknown]
+        allowed = sorted({m for r in routes if r.path_regex.match(path) for m in r.methods})
+        if allowed:
+            return JSONResponse(
+                {"detail": f"{request.method} is not allowed for {path}; use {' or '.join(allowed)}", "field": None},
+                405,
+                headers={"Allow": ", ".join(allowed)},
+            )
+        return JSONResponse({"detail": f"no such endpoint: {path}", "field": None}, 404)
 
     return app

@@ -30,7 +30,7 @@ from ..landscapes import LANDSCAPES, Landscape, get_landscape
 from ..optim import race
 from ..optim.minimize import OPTIMIZERS, minimize
 from . import limits
-from .errors import LabError, expression_error
+from .errors import LabError, expression_error, plain
 
 __all__ = [
     "ENGINE_LOCK",
@@ -118,7 +118,7 @@ def _computed(what: str, field: str, run):
     except LabError:
         raise
     except (ValueError, TypeError, ArithmeticError, IndexError) as error:
-        raise LabError(f"could not compute {what}: {error}", field=field) from None
+        raise LabError(f"could not compute {what}: {plain(error)}", field=field) from error
 
 
 # --- meta -----------------------------------------------------------------------------------------
@@ -165,7 +165,7 @@ def _finite_differences(f, xs: np.ndarray, h: float, method: str):
         try:
             estimates[i] = float(np.real(numerical_derivative(f, float(x), h=h, method=method)))
         except (TypeError, ValueError, ArithmeticError) as error:
-            failure = failure or str(error)
+            failure = failure or plain(error)
     note = None
     if failure is not None:
         note = f"the {method} difference failed at some points: {failure}"
@@ -234,9 +234,11 @@ def derivative_point(expr: str, x0: float, h: float, method: str, x_min: float, 
     try:
         result = _computed(f"the derivative of {expr!r} at x = {x0:g}", "x0", at_point)
     except LabError as error:
-        if not isinstance(error.__context__, ZeroDivisionError):
+        cause = error.__cause__
+        if not isinstance(cause, (ZeroDivisionError, OverflowError, TypeError)) or plain(cause) == str(cause):
             raise
-        # 1/x at 0: Python's floats raise instead of giving inf; the page shows a gap, not an error
+        # 1/x at 0 or x**x at 1000: Python's floats raise instead of giving inf; the page shows a gap, not an error
+        how = "cannot be computed" if isinstance(cause, OverflowError) else "is not defined"
         ends = [x_min, x_max]
         return {
             "x0": x0,
@@ -248,10 +250,14 @@ def derivative_point(expr: str, x0: float, h: float, method: str, x_min: float, 
             "numeric_note": None,
             "tangent": {"slope": None, "intercept": None, "x": ends, "y": [None, None]},
             "study": None,
-            "undefined": f"f is not defined at x = {x0:g} (division by zero)",
+            "undefined": f"f {how} at x = {x0:g}: {plain(cause)}",
         }
-    if not math.isfinite(result["f"]):
-        result["undefined"] = f"f is not defined at x = {x0:g} ({expr} gives {result['f']})"
+    if math.isinf(result["f"]):
+        result["undefined"] = (
+            f"f cannot be computed at x = {x0:g}: {expr} is too large for a float there (it overflows to ±∞)"
+        )
+    elif not math.isfinite(result["f"]):
+        result["undefined"] = f"f is not defined at x = {x0:g} ({expr} gives no number there)"
     return result
 
 
@@ -450,18 +456,47 @@ def computation_graph(expr: str, x: float, y: float) -> dict:
     def check():
         return numerical_gradient(lambda p: f(p[0], p[1]), np.array([x, y]))
 
-    numeric = _computed("the finite-difference check", "expr", check)
+    undefined = None
+    if math.isfinite(value):
+        numeric = _computed("the finite-difference check", "expr", check)
+    else:
+        # no value, so no slope: a finite difference across the gap (x/y at y = 0) would show a huge number
+        numeric = (None, None)
+        undefined = _undefined_at(nodes, edges, x, y)
     return {
         "expr": f.text,
         "x": x,
         "y": y,
         "value": value,
+        "undefined": undefined,
         "gradient": gradient,
         "numeric_gradient": {"x": numeric[0], "y": numeric[1]},
         "nodes": nodes,
         "edges": edges,
         "ops": sum(1 for n in nodes if n["kind"] == "op"),
     }
+
+
+def _undefined_at(nodes, edges, x: float, y: float) -> str:
+    """Why f has no value at (x, y), naming the first recorded op that gave none (∞ or NaN)."""
+    where = f"x = {x:g}, y = {y:g}"
+    broken = [n for n in nodes if n["kind"] == "op" and not _finite(n.get("value"))]
+    if not broken:
+        return f"f is not defined at {where}"
+    first = min(broken, key=lambda n: n.get("seq", 0))
+    inputs = sorted((e for e in edges if e["target"] == first["id"]), key=lambda e: e["argument"])
+    by_id = {n["id"]: n for n in nodes}
+    if first["label"] == "Div" and len(inputs) == 2 and by_id[inputs[1]["source"]].get("value") == 0:
+        why = f"{first['label']} divides by zero"
+    elif first["value"] is not None and math.isinf(first["value"]):
+        why = f"{first['label']} gives {'+' if first['value'] > 0 else '−'}∞"
+    else:
+        why = f"{first['label']} gives NaN (no number)"
+    return f"f has no value at {where}: {why} there"
+
+
+def _finite(value) -> bool:
+    return value is not None and math.isfinite(value)
 
 
 def _grad(g):

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..calculus.expressions import ExpressionError
 
-__all__ = ["LabError", "clean", "expression_error"]
+__all__ = ["LabError", "clean", "expression_error", "plain"]
 
 
 class LabError(Exception):
@@ -28,6 +28,18 @@ class LabError(Exception):
 def expression_error(error: ExpressionError, field: str) -> LabError:
     """The parser's refusal, with the formula and a caret under the offending part."""
     return LabError(str(error), field=field, column=error.column)
+
+
+def plain(error: Exception) -> str:
+    """A failure of the arithmetic as a sentence (Python's own text for these is "(34, 'Numerical result out of
+    range')" or "float() argument must be ... not 'complex'", which tells a learner nothing)."""
+    if isinstance(error, OverflowError):
+        return "the numbers grow beyond the largest a float can hold (about 1.8e308)"
+    if isinstance(error, ZeroDivisionError):
+        return "it divides by zero"
+    if isinstance(error, TypeError) and "complex" in str(error):
+        return "the result is a complex number (a root or fractional power of a negative number)"
+    return str(error)
 
 
 def clean(value):

@@ -69,7 +69,7 @@ export function clearErrors(root) {
 }
 
 // Show `error` in the box for its field: "optimizers.2.lr" tries that, then "optimizers.2", then
-// "optimizers", then the view's general box.
+// "optimizers", then "lr", then the view's general box.
 export function showError(root, error, fallbackField) {
   if (error.name === "AbortError") return;
   const field = error.field || fallbackField || "*";
@@ -78,6 +78,8 @@ export function showError(root, error, fallbackField) {
   for (let n = parts.length; n > 0 && !box; n--) {
     box = root.querySelector(`.error[data-error-for="${CSS.escape(parts.slice(0, n).join("."))}"]`);
   }
+  // "hyper.momentum": the box of the momentum control
+  if (!box && parts.length > 1) box = root.querySelector(`.error[data-error-for="${CSS.escape(parts.at(-1))}"]`);
   box = box || root.querySelector('.error[data-error-for="*"]');
   if (!box) return;
   const message = String(error.message || error);

@@ -62,6 +62,8 @@ export function init(section, params, context) {
   }
   c.speed.addEventListener("change", async () => { saveState(); if (source) { await stop(); play(); } });
   c.edges.addEventListener("change", () => { saveState(); drawNetwork(); });
+  // a wider or narrower card (a turned phone, a resized window) redraws the network at its new width
+  new ResizeObserver(() => { if (net && !root.hidden) drawNetwork(); }).observe($(".network-scroll", root));
   c.play.addEventListener("click", () => (source ? stop("Paused.") : play()));
   $("#b-step", root).addEventListener("click", () => stepOnce());
   $("#b-reset", root).addEventListener("click", () => newSession());
@@ -460,13 +462,24 @@ function make(tag, attributes, parent) {
   return node;
 }
 
+// The drawing is as wide as its card, but never narrower than its labels need (about 100 px between
+// columns): on a phone it scrolls sideways inside the card instead of shrinking its text.
+const COLUMN_GAP = 100;
+
+function networkWidth(columns) {
+  const box = $(".network-scroll", root);
+  return Math.round(Math.max(box.clientWidth, 190 + COLUMN_GAP * (columns - 1)));
+}
+
 function buildNetwork() {
   const svg = $("#b-network", root);
   svg.replaceChildren();
-  const W = 1000, H = 330, top = 30, bottom = 62;
-  svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
   const sizes = [2, ...frame.layers.map((l) => l.shape[1])];
   const columns = sizes.length;
+  const W = networkWidth(columns), H = 330, top = 30, bottom = 62;
+  svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
+  svg.setAttribute("width", String(W));
+  svg.setAttribute("height", String(H));
   const xOf = (l) => 70 + (l * (W - 190)) / (columns - 1);
   const positions = sizes.map((n, l) => {
     const gap = Math.min(34, (H - top - bottom) / Math.max(n, 1));
@@ -511,12 +524,13 @@ function buildNetwork() {
     make("text", { x, y: H - 38, "text-anchor": "middle", class: "small" }, svg).textContent = layerNames()[l];
     return make("text", { x, y: H - 20, "text-anchor": "middle", class: "norm" }, svg);
   });
-  net = { edges, nodes, norms, key: sizes.join("-") };
+  net = { edges, nodes, norms, key: `${sizes.join("-")}@${W}` };
 }
 
 function drawNetwork() {
   if (!frame) return;
-  const key = [2, ...frame.layers.map((l) => l.shape[1])].join("-");
+  const sizes = [2, ...frame.layers.map((l) => l.shape[1])];
+  const key = `${sizes.join("-")}@${networkWidth(sizes.length)}`;
   if (!net || net.key !== key) buildNetwork();
   const byGradient = c.edges.value === "grad";
   let top = 0;

@@ -214,6 +214,10 @@ function explain() {
     ["∂f/∂y ≈ central", fmt(n.y, 10)],
     ["recorded ops", String(graph.ops)],
   ]);
+  // where f has no value (x/y at y = 0) the page says why, instead of "—" and a meaningless estimate
+  const note = $("#c-undefined", root);
+  note.hidden = !graph.undefined;
+  note.textContent = graph.undefined ? `${graph.undefined}, so f has no gradient here to check.` : "";
   const box = $("#c-chain", root);
   box.replaceChildren();
   const node = byId[selected];

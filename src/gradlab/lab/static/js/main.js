@@ -2,7 +2,7 @@
 // state read from the URL hash, and writes its state back to the hash as it changes.
 
 import { get, readHash, writeHash } from "./api.js";
-import { debounce, resizePlots } from "./ui.js";
+import { arrangeForScreen, debounce, PHONE, resizePlots, watchOverflow } from "./ui.js";
 import * as derivatives from "./derivatives.js";
 import * as descent from "./descent.js";
 import * as race from "./race.js";
@@ -37,6 +37,7 @@ function show(name, params) {
     VIEWS[name].activate?.();
   }
   const tab = document.querySelector(`.tabs a[data-view="${name}"]`);
+  tab.scrollIntoView({ block: "nearest", inline: "center" }); // on a phone the tab bar scrolls: show the tab clear of its faded edges
   document.title = `gradlab lab · ${tab.textContent.replace(/^\d · /, "")}`;
 }
 
@@ -47,6 +48,12 @@ async function boot() {
     span.textContent = String(meta.limits[span.dataset.limit]);
   }
   document.getElementById("boot").remove();
+  arrangeForScreen();
+  PHONE.addEventListener("change", () => {
+    arrangeForScreen();
+    if (current) resizePlots(document.getElementById(`view-${current}`));
+  });
+  for (const box of document.querySelectorAll(".tabs, .graph-scroll, .network-scroll, .table-scroll")) watchOverflow(box);
   for (const tab of document.querySelectorAll(".tabs a")) {
     tab.addEventListener("click", (event) => {
       event.preventDefault();

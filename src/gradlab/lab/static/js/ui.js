@@ -233,3 +233,46 @@ export function throttle(run, wait) {
   };
   return throttled;
 }
+
+// --- narrow screens ------------------------------------------------------------------------------------
+
+// Marks a scrolling box with data-overflow="start", "end" or "start end" while its content runs past
+// that edge (the CSS fades the edge, so the box shows that it scrolls); no attribute when all fits.
+export function watchOverflow(box) {
+  const update = () => {
+    const hidden = box.scrollWidth - box.clientWidth;
+    const edges = [];
+    if (hidden > 1 && box.scrollLeft > 1) edges.push("start");
+    if (hidden > 1 && box.scrollLeft < hidden - 1) edges.push("end");
+    if (edges.length) box.dataset.overflow = edges.join(" ");
+    else delete box.dataset.overflow;
+  };
+  box.addEventListener("scroll", update, { passive: true });
+  const sizes = new ResizeObserver(update);
+  sizes.observe(box);
+  for (const child of box.children) sizes.observe(child); // a redrawn graph, network or table
+  update();
+  return update;
+}
+
+export const PHONE = window.matchMedia("(max-width: 760px)");
+
+// On a phone the views stack (controls, then plots), and a readout under the controls would push the
+// plot they steer off the screen: each [data-phone-after="id"] moves below the card of element #id
+// there, and back into its place on a wider screen.
+export function arrangeForScreen() {
+  for (const item of document.querySelectorAll("[data-phone-after]")) {
+    if (!item.labHome) {
+      item.labHome = document.createComment(" its place on a wide screen ");
+      item.before(item.labHome);
+    }
+    const card = document.getElementById(item.dataset.phoneAfter)?.closest(".card");
+    if (PHONE.matches && card) {
+      card.after(item);
+      item.classList.add("card");
+    } else {
+      item.labHome.after(item);
+      item.classList.remove("card");
+    }
+  }
+}
