@@ -7,6 +7,16 @@ not listed, lambdas, comprehensions, keywords, strings — is refused with a mes
 at the offending part. The tree is then turned into nested Python closures over gradlab ops:
 nothing is ever passed to eval or exec, so a formula can only compute, and its derivatives come
 from the engine like those of any other function.
+
+Limits (each refusal says which one was hit): at most MAX_LENGTH = 500 characters, MAX_NODES = 300
+syntax-tree parts, and MAX_DEPTH = 40 levels of nesting. Each function call, power, unary minus
+and operand of an operator is a level; a run of one kind of operator (x + x - x + ..., x * x / x)
+counts once, so a long sum is not "deep".
+Numbers are at most MAX_CONSTANT in size and constant exponents at most MAX_POWER.
+
+evaluate_parts(expression, x, ...) evaluates a parsed formula one part at a time in IEEE float64
+arithmetic (inf and nan where Python's floats would raise), innermost parts first, so a caller can
+say which part of a formula is undefined or overflows at a point.
 """
 
 from __future__ import annotations
@@ -15,13 +25,15 @@ import ast
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
 from .. import autodiff as gl
 
-__all__ = ["FUNCTIONS", "Expression", "ExpressionError", "parse_expression"]
+__all__ = ["FUNCTIONS", "Expression", "ExpressionError", "Part", "evaluate_parts", "parse_expression"]
 
 MAX_LENGTH = 500  # characters
 MAX_NODES = 300  # syntax-tree nodes
-MAX_DEPTH = 40  # nesting
+MAX_DEPTH = 40  # levels of nesting (a run of + - or of * / counts once)
 MAX_CONSTANT = 1e12  # largest number written in a formula
 MAX_POWER = 100  # largest constant exponent
 
@@ -119,6 +131,14 @@ def parse_expression(text: str, variables=("x",)) -> Expression:
     return Expression(stripped, variables, builder.build(tree.body, depth=0))
 
 
+def _same_run(node: ast.BinOp, left: ast.AST) -> bool:
+    """Whether `left` continues a run of one kind of operator (x + x - x, x * x / x): one level."""
+    groups = ((ast.Add, ast.Sub), (ast.Mult, ast.Div))
+    return isinstance(left, ast.BinOp) and any(
+        isinstance(node.op, group) and isinstance(left.op, group) for group in groups
+    )
+
+
 class _Builder:
     """Turns a checked syntax tree into a closure: env -> value."""
 
@@ -173,7 +193,7 @@ class _Builder:
         if symbol == "**" and isinstance(node.right, ast.Constant) and isinstance(node.right.value, (int, float)):
             if abs(node.right.value) > MAX_POWER:
                 self.fail(f"the exponent {node.right.value} is too large (the limit is {MAX_POWER})", node.right)
-        left = self.build(node.left, depth + 1)
+        left = self.build(node.left, depth + (0 if _same_run(node, node.left) else 1))
         right = self.build(node.right, depth + 1)
         return lambda env: combine(left(env), right(env))
 
@@ -191,3 +211,94 @@ class _Builder:
         function = FUNCTIONS[name]
         argument = self.build(node.args[0], depth + 1)
         return lambda env: function(argument(env))
+
+
+# --- evaluation part by part ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Part:
+    """One part of a formula evaluated at a point: `kind` is "number", "name", "neg", one of
+    + - * / **, or a function name; `operands` are the values it was applied to (`operand_texts`
+    their source, `varying` whether each depends on a variable); `value` is what it gave."""
+
+    text: str
+    kind: str
+    operands: tuple[float, ...]
+    operand_texts: tuple[str, ...]
+    varying: tuple[bool, ...]
+    value: float
+
+
+def _ieee(kind: str, operands: tuple[float, ...]) -> float:
+    """One operator or function applied to float64 numbers, giving inf or nan rather than raising."""
+    a = [np.float64(v) for v in operands]
+    if kind == "neg":
+        result = -a[0]
+    elif kind in ("+", "-", "*", "/", "**"):
+        result = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide, "**": np.power}[kind](a[0], a[1])
+    else:
+        result = FUNCTIONS[kind](a[0])
+    return float(np.asarray(getattr(result, "data", result)).reshape(()))
+
+
+def evaluate_parts(expression: Expression, *values) -> tuple[Part, ...]:
+    """Evaluate `expression` at single numbers (one per variable), part by part, in IEEE float64
+    arithmetic: 1/0 gives inf and log(-1) nan where Python's floats would raise. Every part comes
+    after the parts it is made of (innermost first), so the first Part whose value is not finite
+    is where the formula stops being defined. Walks the tree without recursion."""
+    if len(values) != len(expression.variables):
+        raise TypeError(f"{expression.text!r} takes {len(expression.variables)} value(s), got {len(values)}")
+    env = {name: float(np.asarray(getattr(v, "data", v)).reshape(())) for name, v in zip(expression.variables, values)}
+    text = expression.text
+    root = ast.parse(text, mode="eval").body
+    done: dict[int, tuple[float, bool]] = {}  # id(node) -> (value, depends on a variable)
+    parts: list[Part] = []
+    stack: list[tuple[ast.AST, bool]] = [(root, False)]
+    with np.errstate(all="ignore"):
+        while stack:
+            node, expanded = stack.pop()
+            children = _children(node)
+            if not expanded and children:
+                stack.append((node, True))
+                stack.extend((child, False) for child in reversed(children))
+                continue
+            kind = _kind(node)
+            if kind == "number":
+                value, varying = float(node.value), False
+            elif kind == "name":
+                varying = node.id in env
+                value = env[node.id] if varying else CONSTANTS[node.id]
+            else:
+                operands = tuple(done[id(child)][0] for child in children)
+                varying_operands = tuple(done[id(child)][1] for child in children)
+                value = operands[0] if kind == "pos" else _ieee(kind, operands)
+                varying = any(varying_operands)
+                if kind != "pos":
+                    texts = tuple(ast.get_source_segment(text, child) or "" for child in children)
+                    segment = ast.get_source_segment(text, node) or text
+                    parts.append(Part(segment, kind, operands, texts, varying_operands, value))
+            done[id(node)] = (value, varying)
+    return tuple(parts)
+
+
+def _children(node: ast.AST) -> list[ast.AST]:
+    if isinstance(node, ast.UnaryOp):
+        return [node.operand]
+    if isinstance(node, ast.BinOp):
+        return [node.left, node.right]
+    if isinstance(node, ast.Call):
+        return [node.args[0]]
+    return []
+
+
+def _kind(node: ast.AST) -> str:
+    if isinstance(node, ast.Constant):
+        return "number"
+    if isinstance(node, ast.Name):
+        return "name"
+    if isinstance(node, ast.UnaryOp):
+        return "neg" if isinstance(node.op, ast.USub) else "pos"
+    if isinstance(node, ast.BinOp):
+        return _OPERATORS[type(node.op)][0]
+    return node.func.id

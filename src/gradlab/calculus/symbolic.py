@@ -11,10 +11,23 @@ there SymPy differentiates and integrates exactly:
 
 Only single-number functions built from element-wise ops can be rebuilt. Python control flow
 (if x > 0: …) is frozen at the sample point, as in any tracer.
+
+SymPy has no time limit of its own, and simplify() can take minutes on a formula of 60 characters
+(twelve nested sines) or recurse past Python's limit on a deeply nested one. derivative_within(text,
+budget=2.0) therefore does the symbolic step for a typed formula in a child process that is ended
+when the budget runs out, and says what happened instead of raising (see SymbolicAnswer).
 """
 
 from __future__ import annotations
 
+import contextlib
+import multiprocessing
+import signal
+import sys
+import threading
+import time
+import warnings
+from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
@@ -23,7 +36,15 @@ import sympy as sp
 from ..autodiff import Tensor, grad, keep_values
 from ..autodiff.tensor import Function
 
-__all__ = ["SymbolicError", "antiderivative", "check_against_symbolic", "symbolic", "symbolic_derivative"]
+__all__ = [
+    "SymbolicAnswer",
+    "SymbolicError",
+    "antiderivative",
+    "check_against_symbolic",
+    "derivative_within",
+    "symbolic",
+    "symbolic_derivative",
+]
 
 SAMPLE_POINTS = (0.7316, 1.2143, 0.4521, 1.8377, 0.9862)  # away from 0 and 1, distinct
 
@@ -147,3 +168,125 @@ def check_against_symbolic(f, points, variables=("x",), rtol: float = 1e-9) -> f
     if worst > rtol:
         raise AssertionError(f"the engine and SymPy disagree on the derivative: worst relative difference {worst:.3g}")
     return worst
+
+
+# --- the symbolic step with a time budget -------------------------------------------------------------
+
+SYMBOLIC_BUDGET = 2.0  # seconds: the default budget of derivative_within
+_STARTUP_ALLOWANCE = 60.0  # seconds for a freshly started interpreter to import gradlab (spawn only)
+_CHILD_STACK = 512 * 2**20  # bytes of stack for SymPy's recursion in the child (reserved, not used up front)
+_CHILD_RECURSION_LIMIT = 100_000
+
+
+@dataclass(frozen=True)
+class SymbolicAnswer:
+    """What the symbolic step gave: `text` is the derivative as SymPy prints it, or None, and then
+    `status` says why: "timeout" (past the budget), "unsupported" (no symbolic counterpart) or
+    "failed" (SymPy stopped with an error; `detail` has it)."""
+
+    text: str | None
+    status: str  # "ok", "timeout", "unsupported" or "failed"
+    detail: str = ""
+    seconds: float = 0.0
+
+
+def _derive_text(formula: str, variables: tuple[str, ...], wrt: int, simplify: bool) -> tuple[str, str]:
+    from .expressions import parse_expression
+
+    try:
+        function = parse_expression(formula, variables)
+        with np.errstate(all="ignore"):
+            return "ok", str(symbolic_derivative(function, variables, wrt=wrt, simplify=simplify))
+    except SymbolicError as error:
+        return "unsupported", str(error)
+    except RecursionError:
+        return "failed", "the formula is nested too deeply for SymPy"
+    except Exception as error:  # the child reports any SymPy failure as a sentence, never a traceback
+        return "failed", f"SymPy stopped with {type(error).__name__}: {error}"
+
+
+def _worker(connection, formula: str, variables: tuple[str, ...], wrt: int, simplify: bool) -> None:
+    """The child process: say it is ready, derive, send (status, text), exit. SymPy recurses once per
+    level of the expression, so the work runs in a thread with a large stack and a high recursion limit."""
+    warnings.simplefilter("ignore")
+    with contextlib.suppress(ValueError, OSError, AttributeError):  # Ctrl-C is the parent's to handle
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    connection.send(("ready", ""))
+    answer = [("failed", "SymPy did not finish")]
+
+    def work():
+        answer[0] = _derive_text(formula, variables, wrt, simplify)
+
+    try:
+        threading.stack_size(_CHILD_STACK)
+        sys.setrecursionlimit(_CHILD_RECURSION_LIMIT)
+        thread = threading.Thread(target=work, name="gradlab-sympy")
+        thread.start()
+        thread.join()
+    except (RuntimeError, ValueError, MemoryError):  # no room for a large stack: SymPy's usual depth
+        work()
+    connection.send(answer[0])
+    connection.close()
+
+
+def _start_method() -> str:
+    """fork (fast: the child has gradlab and SymPy loaded already) when this process runs one Python
+    thread; otherwise spawn, since forking beside other Python threads can deadlock the child."""
+    if "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1:
+        return "fork"
+    return "spawn"
+
+
+def derivative_within(
+    formula: str, variables=("x",), wrt: int = 0, budget: float | None = None, simplify: bool = True
+) -> SymbolicAnswer:
+    """∂f/∂(variable number wrt) of the typed formula, as SymPy prints it, within `budget` seconds
+    (default SYMBOLIC_BUDGET). SymPy runs in a child process that is ended when the budget runs out,
+    so nothing keeps running afterwards; the answer then has status "timeout". Never raises for a
+    formula that parse_expression accepts."""
+    budget = SYMBOLIC_BUDGET if budget is None else float(budget)
+    variables = tuple(variables)
+    method = _start_method()
+    context = multiprocessing.get_context(method)
+    receiver, sender = context.Pipe(duplex=False)
+    process = context.Process(
+        target=_worker, args=(sender, formula, variables, wrt, simplify), name="gradlab-symbolic", daemon=True
+    )
+    start = time.perf_counter()
+    try:
+        with warnings.catch_warnings():
+            # Python 3.12+ warns about fork() when native threads exist (a BLAS pool, idle); the child
+            # only runs SymPy and gradlab's scalar ops, which take none of their locks.
+            warnings.filterwarnings("ignore", message=".*fork.*", category=DeprecationWarning)
+            process.start()
+        sender.close()
+        if not receiver.poll(_STARTUP_ALLOWANCE if method != "fork" else max(budget, 1.0)):
+            return SymbolicAnswer(None, "timeout", seconds=time.perf_counter() - start)
+        receiver.recv()  # "ready": the budget starts now
+        start = time.perf_counter()
+        if not receiver.poll(max(budget, 0.0)):
+            return SymbolicAnswer(None, "timeout", seconds=time.perf_counter() - start)
+        status, text = receiver.recv()
+    except (EOFError, OSError):
+        return SymbolicAnswer(None, "failed", "the SymPy process ended without an answer")
+    finally:
+        _end(process)
+        receiver.close()
+    seconds = time.perf_counter() - start
+    if status == "ok":
+        return SymbolicAnswer(text, "ok", seconds=seconds)
+    return SymbolicAnswer(None, status, text, seconds)
+
+
+def _end(process) -> None:
+    """Stop the child if it is still working, and reap it."""
+    if process.pid is None:
+        return
+    process.join(0.05)
+    if process.is_alive():
+        process.terminate()
+        process.join(1.0)
+    if process.is_alive():
+        process.kill()
+        process.join()
+    process.close()
