@@ -217,6 +217,34 @@ def test_deep_sigmoid_network_shows_vanishing_gradients(lab: Page, lab_url: str,
     lab.screenshot(path=str(artifacts / "lab-backprop-deep-sigmoid.png"), full_page=True)
 
 
+def test_the_backprop_and_descent_pictures_are_the_grid_bilinearly_smoothed(lab: Page, lab_url: str):
+    """raster.js, which paints the decision boundary and the landscapes, samples the grid bilinearly."""
+    open_view(lab, lab_url, "derivatives")
+    square, product, gap, filled = lab.evaluate(
+        """async () => {
+            const { bilinear } = await import("/static/js/raster.js");
+            const rows = (values, n) => Array.from({ length: n }, (_, v) =>
+                Array.from(values.slice(v * n, (v + 1) * n), (w) => (Number.isNaN(w) ? null : w)));
+            const gap = [[0, 1, null], [2, 3, 4]];  // z[i][j]: i-th y counted upwards, j-th x
+            return [
+                rows(bilinear([[0, 1], [2, 3]], 3), 3),
+                rows(bilinear([[0, 0], [0, 1]], 5), 5),
+                rows(bilinear(gap, 5), 5),
+                rows(bilinear(gap, 5, { fill: 1 }), 5),
+            ];
+        }"""
+    )
+    # 2 x 2 grid on 3 x 3 pixels (top row first): the corners are the grid's values, the middles of
+    # the edges the means of two corners, the centre the mean of all four
+    assert square == [[2, 2.5, 3], [1, 1.5, 2], [0, 0.5, 1]]
+    # f = (1 - tx)(1 - ty) z00 + tx (1 - ty) z01 + (1 - tx) ty z10 + tx ty z11, here tx ty
+    assert all(product[v][u] == pytest.approx((u / 4) * ((4 - v) / 4), abs=1e-15) for v in range(5) for u in range(5))
+    # a cell with a corner that has no value has no value (the left cell is whole), unless filled
+    assert all(None not in row[:2] and row[2:] == [None, None, None] for row in gap)
+    assert gap[0][:2] == [2, 2.5] and gap[4][:2] == [0, 0.5]
+    assert filled[0] == [2, 2.5, 3, 3.5, 4] and filled[4] == [0, 0.5, 1, 1, 1]
+
+
 def test_a_bad_expression_shows_a_readable_error_next_to_the_input(lab: Page, lab_url: str, artifacts):
     EXPECTED_ERRORS.append("status of 422")
     open_view(lab, lab_url, "derivatives")

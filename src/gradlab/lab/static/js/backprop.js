@@ -3,6 +3,7 @@
 
 import { ApiError, clearErrors, del, get, post, showError } from "./api.js";
 import { $, axisTitle, fillSelect, fmt, layout, logSlider, plot, readout, throttle } from "./ui.js";
+import { layoutImage, rasterise } from "./raster.js";
 import { OPTIMIZER_LABELS } from "./surfaces.js";
 
 const SVG = "http://www.w3.org/2000/svg";
@@ -268,58 +269,26 @@ function updateReadout() {
 
 // The probability field as an image (drawn here from the server's grid, bilinearly smoothed, with
 // the p = 0.5 line marked): swapping an image is far cheaper for plotly than re-contouring a heatmap.
-const canvas = document.createElement("canvas");
 const PIXELS = 220;
 const LOW = [253, 186, 116], MID = [248, 250, 252], HIGH = [147, 197, 253], LINE = [15, 23, 42];
 
+function fieldColour(values, at, u, v) {
+  const value = values[at];
+  const side = value >= 0.5;
+  const across = (k) => (values[k] >= 0.5) !== side;
+  if ((u + 1 < PIXELS && across(at + 1)) || (v + 1 < PIXELS && across(at + PIXELS))
+    || (u > 0 && across(at - 1)) || (v > 0 && across(at - PIXELS))) return LINE;
+  if (value < 0.5) return MID.map((m, k) => m + (LOW[k] - m) * (1 - 2 * value));
+  return MID.map((m, k) => m + (HIGH[k] - m) * (2 * value - 1));
+}
+
 function fieldImage(boundary) {
-  const p = boundary.p;
-  const ny = p.length, nx = p[0].length;
-  canvas.width = PIXELS;
-  canvas.height = PIXELS;
-  const context = canvas.getContext("2d");
-  const image = context.createImageData(PIXELS, PIXELS);
-  const values = new Float32Array(PIXELS * PIXELS);
-  for (let v = 0; v < PIXELS; v++) {
-    const gy = ((PIXELS - 1 - v) / (PIXELS - 1)) * (ny - 1);
-    const i0 = Math.min(ny - 2, Math.floor(gy)), ty = gy - i0;
-    for (let u = 0; u < PIXELS; u++) {
-      const gx = (u / (PIXELS - 1)) * (nx - 1);
-      const j0 = Math.min(nx - 2, Math.floor(gx)), tx = gx - j0;
-      const a = p[i0][j0] ?? 0.5, b = p[i0][j0 + 1] ?? 0.5, c0 = p[i0 + 1][j0] ?? 0.5, d = p[i0 + 1][j0 + 1] ?? 0.5;
-      values[v * PIXELS + u] = (a * (1 - tx) + b * tx) * (1 - ty) + (c0 * (1 - tx) + d * tx) * ty;
-    }
-  }
-  for (let v = 0; v < PIXELS; v++) {
-    for (let u = 0; u < PIXELS; u++) {
-      const value = values[v * PIXELS + u];
-      const side = value >= 0.5;
-      const edge = (u + 1 < PIXELS && (values[v * PIXELS + u + 1] >= 0.5) !== side)
-        || (v + 1 < PIXELS && (values[(v + 1) * PIXELS + u] >= 0.5) !== side)
-        || (u > 0 && (values[v * PIXELS + u - 1] >= 0.5) !== side)
-        || (v > 0 && (values[(v - 1) * PIXELS + u] >= 0.5) !== side);
-      let color;
-      if (edge) color = LINE;
-      else if (value < 0.5) color = MID.map((m, k) => m + (LOW[k] - m) * (1 - 2 * value));
-      else color = MID.map((m, k) => m + (HIGH[k] - m) * (2 * value - 1));
-      const at = 4 * (v * PIXELS + u);
-      image.data[at] = color[0];
-      image.data[at + 1] = color[1];
-      image.data[at + 2] = color[2];
-      image.data[at + 3] = 255;
-    }
-  }
-  context.putImageData(image, 0, 0);
-  return canvas.toDataURL("image/png");
+  // a missing probability (null) counts as undecided, p = 0.5
+  return rasterise(boundary.p, PIXELS, fieldColour, { fill: 0.5, into: Float32Array });
 }
 
 function fieldLayoutImage(boundary) {
-  const x = boundary.x, y = boundary.y;
-  return {
-    source: fieldImage(boundary), xref: "x", yref: "y", x: x[0], y: y[y.length - 1],
-    sizex: x[x.length - 1] - x[0], sizey: y[y.length - 1] - y[0], sizing: "stretch", layer: "below",
-    xanchor: "left", yanchor: "top",
-  };
+  return layoutImage(fieldImage(boundary), boundary.x, boundary.y);
 }
 
 function drawBoundary() {

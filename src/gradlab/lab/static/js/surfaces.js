@@ -1,6 +1,7 @@
 // What the descent and race views share: choosing a landscape (or typing f(x, y)), the optimizer
 // names and hyper-parameter controls, and drawing a landscape as a contour map.
 
+import { layoutImage, rasterise } from "./raster.js";
 import { fillSelect, fmt, parseRange } from "./ui.js";
 
 export const OPTIMIZER_LABELS = {
@@ -84,7 +85,9 @@ function viridis(s) {
 }
 
 const BANDS = 28;
-const canvas = document.createElement("canvas");
+// each band's colour (viridis at the band's middle), and the same lightened for a line between bands
+const BAND_COLOURS = Array.from({ length: BANDS }, (_, k) => viridis((k + 0.5) / BANDS));
+const LINE_COLOURS = BAND_COLOURS.map((colour) => colour.map((c) => c + (255 - c) * 0.35));
 
 export function fieldRange(surface, t) {
   let low = Infinity, high = -Infinity;
@@ -104,52 +107,22 @@ export function surfaceImage(surface, t, pixels = 360) {
 }
 
 function drawSurfaceImage(surface, t, pixels) {
-  const z = surface.z.map((row) => row.map(t.f));
-  const ny = z.length, nx = z[0].length;
   const [low, high] = fieldRange(surface, t);
-  canvas.width = pixels;
-  canvas.height = pixels;
-  const context = canvas.getContext("2d");
-  const image = context.createImageData(pixels, pixels);
-  const band = new Int16Array(pixels * pixels);
-  const level = new Float32Array(pixels * pixels);
-  for (let v = 0; v < pixels; v++) {
-    const gy = ((pixels - 1 - v) / (pixels - 1)) * (ny - 1);
-    const i0 = Math.min(ny - 2, Math.floor(gy)), ty = gy - i0;
-    for (let u = 0; u < pixels; u++) {
-      const gx = (u / (pixels - 1)) * (nx - 1);
-      const j0 = Math.min(nx - 2, Math.floor(gx)), tx = gx - j0;
-      const a = z[i0][j0], b = z[i0][j0 + 1], c = z[i0 + 1][j0], d = z[i0 + 1][j0 + 1];
-      const at = v * pixels + u;
-      if ([a, b, c, d].some((w) => w === null)) { band[at] = -1; continue; }
-      const w = (a * (1 - tx) + b * tx) * (1 - ty) + (c * (1 - tx) + d * tx) * ty;
-      const s = Math.min(1, Math.max(0, (w - low) / (high - low)));
-      band[at] = Math.min(BANDS - 1, Math.floor(s * BANDS));
-      level[at] = (band[at] + 0.5) / BANDS;
-    }
-  }
-  for (let v = 0; v < pixels; v++) {
-    for (let u = 0; u < pixels; u++) {
-      const at = v * pixels + u;
-      const out = 4 * at;
-      if (band[at] < 0) { image.data[out + 3] = 0; continue; }
-      let color = viridis(level[at]);
-      const edge = (u + 1 < pixels && band[at + 1] >= 0 && band[at + 1] !== band[at])
-        || (v + 1 < pixels && band[at + pixels] >= 0 && band[at + pixels] !== band[at]);
-      if (edge) color = color.map((c) => c + (255 - c) * 0.35);
-      image.data[out] = color[0];
-      image.data[out + 1] = color[1];
-      image.data[out + 2] = color[2];
-      image.data[out + 3] = 255;
-    }
-  }
-  context.putImageData(image, 0, 0);
-  const x = surface.x, y = surface.y;
-  return {
-    source: canvas.toDataURL("image/png"), xref: "x", yref: "y", x: x[0], y: y[y.length - 1],
-    sizex: x[x.length - 1] - x[0], sizey: y[y.length - 1] - y[0], sizing: "stretch", layer: "below",
-    xanchor: "left", yanchor: "top",
+  // the colour band of a value, -1 where f has none
+  const bandOf = (w) => {
+    if (Number.isNaN(w)) return -1;
+    const s = Math.min(1, Math.max(0, (w - low) / (high - low)));
+    return Math.min(BANDS - 1, Math.floor(s * BANDS));
   };
+  const colour = (values, at, u, v) => {
+    const band = bandOf(values[at]);
+    if (band < 0) return null;
+    const other = (k) => { const b = bandOf(values[k]); return b >= 0 && b !== band; };
+    const edge = (u + 1 < pixels && other(at + 1)) || (v + 1 < pixels && other(at + pixels));
+    return (edge ? LINE_COLOURS : BAND_COLOURS)[band];
+  };
+  const source = rasterise(surface.z.map((row) => row.map(t.f)), pixels, colour);
+  return layoutImage(source, surface.x, surface.y);
 }
 
 // A trace that only carries the colour bar of the image (drawn invisible, off to the side).
