@@ -1,0 +1,82 @@
+"""What the three fitters share: ratings turned into indices, ratings grouped by user or by item
+(CSR), a progress line per epoch, the training RMSE, and the FactorModel built at the end."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import NamedTuple
+
+import numpy as np
+
+from ...data.movielens import IdMap, Ratings
+from .kernels import _predict_kernel
+from .metrics import rmse
+from .model import FactorModel
+
+
+def _train_rmse(model_parts, u, i, r) -> float:
+    """Training RMSE of the unclipped model: the quantity the fit is driving down."""
+    mean, user_bias, item_bias, p, q = model_parts
+    out = np.empty(len(r))
+    _predict_kernel(u, i, mean, user_bias, item_bias, p, q, -np.inf, np.inf, out)
+    return rmse(out, r)
+
+
+class _Indexed(NamedTuple):
+    u: np.ndarray
+    i: np.ndarray
+    r: np.ndarray
+    users: IdMap
+    items: IdMap
+
+
+def _index(train: Ratings) -> _Indexed:
+    if not isinstance(train, Ratings):
+        raise TypeError(f"train must be gradlab.data.movielens.Ratings, got {type(train).__name__}")
+    if len(train) == 0:
+        raise ValueError("no training ratings")
+    users, items = IdMap(train.user), IdMap(train.item)
+    return _Indexed(users.index(train.user), items.index(train.item), train.rating.astype(np.float64), users, items)
+
+
+def _csr(rows: np.ndarray, cols: np.ndarray, n_rows: int, values: np.ndarray | None = None):
+    """Ratings grouped by row: (indptr, cols, values) with row r's entries at indptr[r]:indptr[r+1]."""
+    order = np.argsort(rows, kind="stable")
+    indptr = np.zeros(n_rows + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=n_rows), out=indptr[1:])
+    return indptr, cols[order], None if values is None else values[order]
+
+
+def _titles_for(items: IdMap, titles) -> np.ndarray | None:
+    if titles is None:
+        return None
+    return np.array([str(titles.get(int(x) if items.ids.dtype.kind in "iu" else x, "")) for x in items.ids], dtype=str)
+
+
+def _model(data: _Indexed, mean, user_bias, item_bias, p, q, method, hyper, history, titles, seconds, scale):
+    indptr, rated, _ = _csr(data.u, data.i, len(data.users))
+    low, high = (float(data.r.min()), float(data.r.max())) if scale is None else (float(scale[0]), float(scale[1]))
+    return FactorModel(
+        float(mean), user_bias, item_bias, p, q, data.users, data.items, (low, high), indptr, rated,
+        _titles_for(data.items, titles), method, hyper, history, seconds,
+    )  # fmt: skip
+
+
+class _Progress:
+    """One line per epoch: the training RMSE and the time so far."""
+
+    def __init__(self, label: str, epochs: int, enabled: bool, out):
+        self.label, self.epochs, self.enabled = label, epochs, enabled
+        self.out = sys.stdout if out is None else out
+        self.start = time.perf_counter()
+
+    def epoch(self, epoch: int, value: float):
+        if self.enabled:
+            width = len(str(self.epochs))
+            elapsed = time.perf_counter() - self.start
+            print(
+                f"{self.label} epoch {epoch:>{width}}/{self.epochs}  train RMSE {value:.4f}  ({elapsed:.1f} s)",
+                file=self.out,
+                flush=True,
+            )
