@@ -169,6 +169,13 @@ def test_recommend_train_that_diverges_says_lower_lr_and_keeps_the_old_model(cap
     assert model.read_bytes() == before
 
 
+def test_recommend_train_on_a_file_without_ratings_names_it(capsys, tmp_path):
+    path = tmp_path / "noise.csv"
+    path.write_bytes(b"\xff\xfe\x00garbage")
+    code, out, err = run(capsys, "recommend", "train", "--data", str(path), "--save", str(tmp_path / "m.npz"))
+    assert code == 2 and f"{path}: no ratings could be read" in err and "fitting" not in out
+
+
 def test_ctrl_c_ends_a_command_with_a_sentence_and_exit_130(capsys, monkeypatch):
     def interrupted(args):
         raise KeyboardInterrupt

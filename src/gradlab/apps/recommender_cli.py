@@ -118,6 +118,8 @@ def _train(args, out) -> int:
         else:
             train, test = load_split(source, args.fold)
             where = f"u{args.fold}.base ({{n:,}} ratings)"
+    if len(train) == 0:
+        raise ValueError(f"{source}: no ratings could be read (expected lines of user,item,rating)")
     settings = {**DEFAULTS[args.model], **options}
     shown = ", ".join(f"{name} {value}" for name, value in settings.items() if name != "seed")
     print(f"fitting {args.model} on {where.format(n=len(train))}: {shown}", file=out, flush=True)
