@@ -306,31 +306,25 @@ class Adam(Optimizer):
         return self._direction(_decayed(theta, g, group), state, group, scale=group["lr"])
 
     def _direction(self, g, state, group, scale: float = 1.0):
-        """scale · m̂ / (√v̂ + ε), computed in place in a per-parameter work buffer (a big layer
-        would otherwise allocate half a dozen arrays of its size at every step). With c₁ = 1 - β₁ᵗ
-        and c₂ = sqrt(1 - β₂ᵗ), m̂ / (√v̂ + ε) = (c₂ / c₁) · m / (√v + ε c₂): the corrections become
-        two scalars, which saves two passes over the parameter."""
-        b1, b2 = group["beta1"], group["beta2"]
+        """scale · m̂ / (√v̂ + ε), line by line as in Adam's docstring (m and v are updated in place).
+
+        Folding the two bias corrections into scalars, (c₂/c₁)·m/(√v + ε c₂) with c₁ = 1 - β₁ᵗ and
+        c₂ = √(1 - β₂ᵗ), in a reused buffer, measured only ~1.5 % faster on the MNIST MLP's training step
+        (benchmarks/mnist.py --part speed): too little to give up the textbook form."""
+        b1, b2, eps = group["beta1"], group["beta2"], group["eps"]
         t = state["step"] = state.get("step", 0) + 1
         if "m" not in state:
             state["m"], state["v"] = np.zeros_like(g), np.zeros_like(g)
-            state["_work"] = np.empty_like(g)  # scratch space, not state: neither saved nor shown
-        m, v, work = state["m"], state["v"], state["_work"]
-        np.multiply(g, 1 - b1, out=work)
+        m, v = state["m"], state["v"]
         m *= b1
-        m += work  # m ← β₁ m + (1 - β₁) g
-        np.square(g, out=work)
-        work *= 1 - b2
+        m += (1 - b1) * g  # m ← β₁ m + (1 - β₁) g
         v *= b2
-        v += work  # v ← β₂ v + (1 - β₂) g²
+        v += (1 - b2) * np.square(g)  # v ← β₂ v + (1 - β₂) g²
         if group["amsgrad"]:
             v = state["v_max"] = np.maximum(state.get("v_max", 0.0), v)
-        c1, c2 = 1 - b1**t, np.sqrt(1 - b2**t)
-        np.sqrt(v, out=work)
-        work += group["eps"] * c2
-        np.divide(m, work, out=work)
-        work *= scale * c2 / c1
-        return work
+        m_hat = m / (1 - b1**t)
+        v_hat = v / (1 - b2**t)
+        return scale * m_hat / (np.sqrt(v_hat) + eps)
 
 
 class AdamW(Adam):
