@@ -14,7 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .tensor import Tensor, enable_grad, gradients
+from .gradients import gradients
+from .modes import enable_grad
+from .tensor import Tensor
 
 __all__ = ["GradcheckError", "GradcheckResult", "gradcheck", "numerical_derivative", "numerical_gradient"]
 

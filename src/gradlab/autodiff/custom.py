@@ -1,4 +1,4 @@
-"""User-defined derivative rules (`custom_vjp`) and a looping `vmap`.
+"""User-defined derivative rules: `custom_vjp`.
 
 custom_vjp, as in JAX:
 
@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import pytree
+from .function import Function
 from .ops._common import tensor
-from .tensor import Function, Tensor
+from .tensor import Tensor
 
-__all__ = ["custom_vjp", "vmap"]
+__all__ = ["custom_vjp"]
 
 
 class CustomVJP(Function):
@@ -76,45 +76,3 @@ class custom_vjp:
         if self.fwd is None:
             raise TypeError(f"{self.name}: call .defvjp(fwd, bwd) before using it")
         return CustomVJP.apply(*[tensor(a) for a in args], rule=self)
-
-
-def vmap(f, in_axes=0):
-    """Return f mapped over an axis of its arguments: out[i] = f(args[i]).
-
-    A plain Python loop over the slices (clear rather than fast), with the results stacked along
-    a new leading axis; in_axes gives the mapped axis per argument (None: pass it whole).
-    Works inside grad and the other transforms, since slicing and stacking are recorded ops.
-    """
-
-    def mapped(*args):
-        axes = in_axes if isinstance(in_axes, (tuple, list)) else (in_axes,) * len(args)
-        if len(axes) != len(args):
-            raise ValueError(f"in_axes has {len(axes)} entries for {len(args)} arguments")
-        sizes = {np.shape(a)[ax] for a, ax in zip(args, axes) if ax is not None}
-        if len(sizes) != 1:
-            raise ValueError(f"vmap: the mapped axes must have one common length, got {sorted(sizes)}")
-        (n,) = sizes
-        results = []
-        for i in range(n):
-            sliced = [a if ax is None else _take(a, ax, i) for a, ax in zip(args, axes)]
-            results.append(f(*sliced))
-        leaves = [pytree.flatten(r)[0] for r in results]
-        structure = pytree.flatten(results[0])[1]
-        stacked = [_stack_leaves([row[j] for row in leaves]) for j in range(len(leaves[0]))]
-        return pytree.unflatten(structure, stacked)
-
-    return mapped
-
-
-def _take(a, axis, i):
-    if isinstance(a, Tensor):
-        return a[(slice(None),) * (axis % a.ndim) + (i,)]
-    return np.take(np.asarray(a), i, axis=axis)
-
-
-def _stack_leaves(values):
-    if any(isinstance(v, Tensor) for v in values):
-        from .ops.shape import stack
-
-        return stack(values)
-    return np.stack([np.asarray(v) for v in values])

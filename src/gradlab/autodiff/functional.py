@@ -5,6 +5,7 @@
     vjp(f, x) -> (y, vjp_fn)   vjp_fn(u) = uᵀ J, the reverse mode in its general form
     jvp(f, (x,), (v,))         (f(x), J v), the forward mode: tangents pushed through each op
     elementwise_grad(f)(x)     ∂/∂x Σ f(x): the derivative of an element-wise f at every point
+    vmap(f)(xs)                [f(x) for x in xs], stacked: f mapped over a leading axis
 
 Each transform wraps its inputs as fresh variables (Tensors), runs f, and sweeps once. Inputs
 and outputs may be pytrees (tuples, lists, dicts of arrays). Results come back in the kind of
@@ -15,16 +16,14 @@ jvp(grad(f)) pushes tangents through the backward pass (forward-over-reverse).
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 
-from . import pytree
-from .tensor import Tensor, _state, enable_grad, gradients, next_sequence, recorded_before
+from . import forward_mode, pytree
+from .gradients import nested_gradients, next_sequence, recorded_before
+from .modes import enable_grad
+from .tensor import Tensor
 
-__all__ = ["elementwise_grad", "grad", "jvp", "stop_gradient", "value_and_grad", "vjp"]
-
-_levels = itertools.count(1)  # forward-mode levels: an inner jvp always gets a larger number
+__all__ = ["elementwise_grad", "grad", "jvp", "stop_gradient", "value_and_grad", "vjp", "vmap"]
 
 
 def _argnum_tuple(argnums, count: int) -> tuple[int, ...]:
@@ -139,7 +138,7 @@ def value_and_grad(f, argnums=0, has_aux: bool = False):
                 raise TypeError("with has_aux=True the function must return a pair (value, aux)")
             out, aux = out
         result = _scalar_output(out)
-        flat = gradients(result, variables.leaves, create_graph=None, start=start)
+        flat = nested_gradients(result, variables.leaves, start)
         traced = any(isinstance(g, Tensor) for g in flat)  # recorded: an enclosing transform needs it
         gradient = variables.regroup(flat, traced)
         value = export(result.reshape(()), like=0.0, as_tensor=variables.as_tensors or traced)
@@ -195,10 +194,10 @@ def vjp(f, *primals):
         if total is None:
             flat = [np.zeros_like(v.data) for v in variables.leaves]
         else:
-            flat = gradients(total, variables.leaves, retain_graph=True, create_graph=None, start=start)
+            flat = nested_gradients(total, variables.leaves, start, retain_graph=True)
         return variables.regroup(flat, any(isinstance(g, Tensor) for g in flat))
 
-    outer = bool(_state.levels) or recorded_before(out_leaves, start)
+    outer = forward_mode.active() or recorded_before(out_leaves, start)
     exported = [export(o, as_tensor=variables.as_tensors or outer) for o in out_leaves]
     return pytree.unflatten(out_structure, exported), vjp_fn
 
@@ -212,30 +211,24 @@ def jvp(f, primals, tangents):
     primals, tangents = tuple(primals), tuple(tangents)
     if len(primals) != len(tangents):
         raise ValueError(f"jvp got {len(primals)} primals but {len(tangents)} tangents")
-    level = next(_levels)
+    enclosing = forward_mode.active()  # inside another jvp
     start = next_sequence()
-    arguments = []
-    as_tensors = False
-    for primal, tangent in zip(primals, tangents):
-        values, structure = pytree.flatten(primal)
-        directions, tangent_structure = pytree.flatten(tangent)
-        if tangent_structure != structure:
-            raise ValueError("each tangent must have the same nesting as its primal")
-        as_tensors = as_tensors or any(isinstance(v, Tensor) for v in values)
-        seeded = [_seeded(v, d, level) for v, d in zip(values, directions)]
-        arguments.append(pytree.unflatten(structure, seeded))
-    saved = _state.levels
-    _state.levels = (*saved, level)
-    try:
+    with forward_mode.new_level() as level:
+        arguments = []
+        for primal, tangent in zip(primals, tangents):
+            values, structure = pytree.flatten(primal)
+            directions, tangent_structure = pytree.flatten(tangent)
+            if tangent_structure != structure:
+                raise ValueError("each tangent must have the same nesting as its primal")
+            enclosing = enclosing or any(isinstance(v, Tensor) for v in values)
+            seeded = [_seeded(v, d, level) for v, d in zip(values, directions)]
+            arguments.append(pytree.unflatten(structure, seeded))
         out = f(*arguments)
-    finally:
-        _state.levels = saved
     out_leaves, out_structure = pytree.flatten(out)
     values, derivatives = [], []
-    enclosing = as_tensors or bool(saved)  # inside another transform: keep what it traces
-    for o in out_leaves:
+    for o in out_leaves:  # inside another transform (enclosing), keep what it traces
         o = o if isinstance(o, Tensor) else Tensor(o)
-        d = o.tangents.get(level) if o.tangents else None
+        d = forward_mode.tangent(o, level)
         if d is None:
             d = Tensor(np.zeros_like(o.data))
         outer = enclosing or recorded_before([o, d], start)
@@ -256,7 +249,7 @@ def _seeded(value, direction, level: int) -> Tensor:
     direction = direction if isinstance(direction, Tensor) else Tensor(np.asarray(direction, dtype=variable.dtype))
     if direction.shape != variable.shape:
         raise ValueError(f"a tangent of shape {direction.shape} was given for a primal of shape {variable.shape}")
-    variable.tangents = {**(variable.tangents or {}), level: direction}
+    forward_mode.set_tangent(variable, level, direction)
     return variable
 
 
@@ -283,3 +276,45 @@ def stop_gradient(x):
     if isinstance(x, Tensor):
         return Tensor._make(x.data, None)
     return pytree.tree_map(lambda v: Tensor._make(v.data, None) if isinstance(v, Tensor) else v, x)
+
+
+def vmap(f, in_axes=0):
+    """Return f mapped over an axis of its arguments: out[i] = f(args[i]).
+
+    A plain Python loop over the slices (clear rather than fast), with the results stacked along
+    a new leading axis; in_axes gives the mapped axis per argument (None: pass it whole).
+    Works inside grad and the other transforms, since slicing and stacking are recorded ops.
+    """
+
+    def mapped(*args):
+        axes = in_axes if isinstance(in_axes, (tuple, list)) else (in_axes,) * len(args)
+        if len(axes) != len(args):
+            raise ValueError(f"in_axes has {len(axes)} entries for {len(args)} arguments")
+        sizes = {np.shape(a)[ax] for a, ax in zip(args, axes) if ax is not None}
+        if len(sizes) != 1:
+            raise ValueError(f"vmap: the mapped axes must have one common length, got {sorted(sizes)}")
+        (n,) = sizes
+        results = []
+        for i in range(n):
+            sliced = [a if ax is None else _take(a, ax, i) for a, ax in zip(args, axes)]
+            results.append(f(*sliced))
+        leaves = [pytree.flatten(r)[0] for r in results]
+        structure = pytree.flatten(results[0])[1]
+        stacked = [_stack_leaves([row[j] for row in leaves]) for j in range(len(leaves[0]))]
+        return pytree.unflatten(structure, stacked)
+
+    return mapped
+
+
+def _take(a, axis, i):
+    if isinstance(a, Tensor):
+        return a[(slice(None),) * (axis % a.ndim) + (i,)]
+    return np.take(np.asarray(a), i, axis=axis)
+
+
+def _stack_leaves(values):
+    if any(isinstance(v, Tensor) for v in values):
+        from .ops.shape import stack
+
+        return stack(values)
+    return np.stack([np.asarray(v) for v in values])

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .tensor import Function, Tensor
+from .function import Function
+from .tensor import Tensor
 
 __all__ = ["to_dot"]
 

@@ -1,10 +1,10 @@
 """Every op of the engine, as a function that accepts Tensors, floats or arrays.
 
 The op classes (one per primitive, forward and derivative side by side) live in the modules:
-elementwise, reduction, shape, linalg, nn. `Function.registry` lists them all.
+elementwise, reduction, shape, linalg, conv, losses. `Function.registry` lists them all.
 """
 
-from ..tensor import Tensor
+from .conv import avg_pool2d, conv2d, fold, max_pool2d, unfold
 from .elementwise import (
     abs,
     add,
@@ -32,7 +32,7 @@ from .elementwise import (
     where,
 )
 from .linalg import dot, linear, matmul, tensordot
-from .nn import avg_pool2d, bce_with_logits, conv2d, cross_entropy, fold, max_pool2d, mse, unfold
+from .losses import bce_with_logits, cross_entropy, mse
 from .reduction import log_softmax, logsumexp, max, mean, min, norm, softmax, sum, var
 from .shape import (
     broadcast_to,
@@ -46,17 +46,6 @@ from .shape import (
     stack,
     transpose,
 )
-
-# Tensor's operators are these functions themselves: x @ w calls matmul(x, w) directly.
-Tensor.__add__ = add
-Tensor.__sub__ = sub
-Tensor.__mul__ = mul
-Tensor.__truediv__ = div
-Tensor.__pow__ = power
-Tensor.__matmul__ = matmul
-Tensor.__neg__ = neg
-Tensor.__abs__ = abs
-Tensor.__getitem__ = getitem
 
 __all__ = [
     "abs",

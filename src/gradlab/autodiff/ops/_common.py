@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..function import ShapeError
+from ..modes import user_site
 from ..tensor import Tensor
 
 
@@ -31,6 +33,12 @@ def _constant_like(value, ref: Tensor) -> Tensor:
     if isinstance(value, (int, float)) and ref.data.dtype.kind in "fc":
         return Tensor._make(np.asarray(value, dtype=ref.data.dtype), None)
     return Tensor(value)
+
+
+def require(condition, message: str):
+    """Raise ShapeError(message), naming the caller's line, unless condition holds."""
+    if not condition:
+        raise ShapeError(f"{message} (called at {user_site()})")
 
 
 def unbroadcast(g, shape: tuple):

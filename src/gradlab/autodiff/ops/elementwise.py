@@ -3,7 +3,7 @@
 Each class states y = f(x) with its two derivative rules side by side:
     vjp (reverse mode):  dL/dx = g · f'(x),  g = dL/dy
     jvp (forward mode):  dy = f'(x) · dx,    dx = the tangent of x
-Rules use operators and the helpers in `_xp`, so they run on arrays (plain backward) and on
+Rules use operators and the helpers in `either`, so they run on arrays (plain backward) and on
 Tensors (recorded, for higher derivatives). Binary ops broadcast; their reverse rules sum the
 gradient back to each input's shape with `unbroadcast`, their forward rules spread tangents out.
 """
@@ -14,8 +14,10 @@ import math
 
 import numpy as np
 
-from ..tensor import Function, ShapeError, Tensor, user_site
-from . import _xp as xp
+from ..function import Function, ShapeError
+from ..modes import user_site
+from ..tensor import Tensor
+from . import either
 from ._common import cached_zeros, tangent_sum, tensor, tensor_pair, unbroadcast
 
 
@@ -144,14 +146,14 @@ class Power(Function):
 def _power_slope(a, b):
     """∂(a**b)/∂a = b·a**(b-1), taken as 0 where b = 0 (a**0 = 1 is flat, even at a = 0, where
     a**(b-1) would be infinite). The base is replaced by 1 there, so no inf is ever computed."""
-    constant = xp.values(b) == 0
+    constant = either.values(b) == 0
     if not np.any(constant):
         return b * a ** (b - 1)
-    return b * xp.where(constant, 1.0, a) ** (b - 1)
+    return b * either.where(constant, 1.0, a) ** (b - 1)
 
 
 def _log_of_positive(a):
-    return xp.log(xp.where(a > 0, a, 1))
+    return either.log(either.where(a > 0, a, 1))
 
 
 class Maximum(Function):
@@ -188,9 +190,9 @@ def _split_by_winner(needs, g, a_wins, tie, a_shape, b_shape):
     half = 0.5 * g
     ga = gb = None
     if needs[0]:
-        ga = unbroadcast(xp.where(a_wins, g, xp.where(tie, half, 0)), a_shape)
+        ga = unbroadcast(either.where(a_wins, g, either.where(tie, half, 0)), a_shape)
     if needs[1]:
-        gb = unbroadcast(xp.where(a_wins, 0, xp.where(tie, half, g)), b_shape)
+        gb = unbroadcast(either.where(a_wins, 0, either.where(tie, half, g)), b_shape)
     return ga, gb
 
 
@@ -199,7 +201,7 @@ def _winner_tangent(dxs, a_wins, tie, shape):
     da, db = dxs
     da = 0 if da is None else da
     db = 0 if db is None else db
-    out = xp.where(a_wins, da, xp.where(tie, 0.5 * (da + db), db))
+    out = either.where(a_wins, da, either.where(tie, 0.5 * (da + db), db))
     return tangent_sum(shape, out)
 
 
@@ -220,13 +222,13 @@ class Where(Function):
     def vjp(self, g, y, a, b):
         a_shape, b_shape = self.shapes
         return (
-            unbroadcast(xp.where(self.cond, g, 0), a_shape) if self.needs[0] else None,
-            unbroadcast(xp.where(self.cond, 0, g), b_shape) if self.needs[1] else None,
+            unbroadcast(either.where(self.cond, g, 0), a_shape) if self.needs[0] else None,
+            unbroadcast(either.where(self.cond, 0, g), b_shape) if self.needs[1] else None,
         )
 
     def jvp(self, dxs, y, a, b):
         da, db = dxs
-        return tangent_sum(y.shape, xp.where(self.cond, 0 if da is None else da, 0 if db is None else db))
+        return tangent_sum(y.shape, either.where(self.cond, 0 if da is None else da, 0 if db is None else db))
 
 
 class AsType(Function):
@@ -301,10 +303,10 @@ class Abs(Function):
         return np.abs(x)
 
     def vjp(self, g, y, x):
-        return (g * np.sign(xp.values(x)),)
+        return (g * np.sign(either.values(x)),)
 
     def jvp(self, dxs, y, x):
-        return dxs[0] * np.sign(xp.values(x))
+        return dxs[0] * np.sign(either.values(x))
 
 
 # --- trigonometry -----------------------------------------------------------------------------
@@ -317,10 +319,10 @@ class Sin(Function):
         return np.sin(x)
 
     def vjp(self, g, y, x):
-        return (g * xp.cos(x),)
+        return (g * either.cos(x),)
 
     def jvp(self, dxs, y, x):
-        return dxs[0] * xp.cos(x)
+        return dxs[0] * either.cos(x)
 
 
 class Cos(Function):
@@ -332,10 +334,10 @@ class Cos(Function):
         return np.cos(x)
 
     def vjp(self, g, y, x):
-        return (-g * xp.sin(x),)
+        return (-g * either.sin(x),)
 
     def jvp(self, dxs, y, x):
-        return -dxs[0] * xp.sin(x)
+        return -dxs[0] * either.sin(x)
 
 
 class Tan(Function):
@@ -378,7 +380,7 @@ class Sigmoid(Function):
     save_inputs = False
 
     def forward(self, x):
-        return xp.sigmoid(x)
+        return either.sigmoid(x)
 
     def vjp(self, g, y, x):
         return (g * y * (1 - y),)
@@ -416,10 +418,10 @@ class LeakyRelu(Function):
         return np.where(x > 0, x, slope * x)
 
     def vjp(self, g, y, x):
-        return (xp.where(x > 0, g, self.slope * g),)
+        return (either.where(x > 0, g, self.slope * g),)
 
     def jvp(self, dxs, y, x):
-        return xp.where(x > 0, dxs[0], self.slope * dxs[0])
+        return either.where(x > 0, dxs[0], self.slope * dxs[0])
 
 
 class Softplus(Function):
@@ -431,10 +433,10 @@ class Softplus(Function):
         return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
 
     def vjp(self, g, y, x):
-        return (g * xp.sigmoid(x),)
+        return (g * either.sigmoid(x),)
 
     def jvp(self, dxs, y, x):
-        return dxs[0] * xp.sigmoid(x)
+        return dxs[0] * either.sigmoid(x)
 
 
 class Clip(Function):
@@ -448,7 +450,7 @@ class Clip(Function):
         return np.clip(x, low, high)
 
     def _inside(self, x):
-        x = xp.values(x)
+        x = either.values(x)
         inside = np.ones(x.shape, dtype=bool)
         if self.low is not None:
             inside &= x >= self.low
@@ -457,10 +459,10 @@ class Clip(Function):
         return inside
 
     def vjp(self, g, y, x):
-        return (xp.where(self._inside(x), g, 0),)
+        return (either.where(self._inside(x), g, 0),)
 
     def jvp(self, dxs, y, x):
-        return xp.where(self._inside(x), dxs[0], 0)
+        return either.where(self._inside(x), dxs[0], 0)
 
 
 # --- the public functions ---------------------------------------------------------------------

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..tensor import Function, ShapeError, Tensor, user_site
-from . import _xp as xp
+from ..function import Function, ShapeError
+from ..modes import user_site
+from ..tensor import Tensor
+from . import either
 from ._common import sum_rows, tangent_sum, tensor_pair, unbroadcast
 
 
@@ -37,12 +39,12 @@ class Matmul(Function):
             if need_a:
                 ga = unbroadcast(g[..., :, None] * b, a.shape)
             if need_b:
-                gb = unbroadcast((xp.swapaxes(a, -1, -2) @ g[..., :, None])[..., 0], b.shape)
+                gb = unbroadcast((either.swapaxes(a, -1, -2) @ g[..., :, None])[..., 0], b.shape)
         else:
             if need_a:
-                ga = unbroadcast(g @ xp.swapaxes(b, -1, -2), a.shape)
+                ga = unbroadcast(g @ either.swapaxes(b, -1, -2), a.shape)
             if need_b:
-                gb = unbroadcast(xp.swapaxes(a, -1, -2) @ g, b.shape)
+                gb = unbroadcast(either.swapaxes(a, -1, -2) @ g, b.shape)
         return ga, gb
 
     def jvp(self, dxs, y, a, b):
@@ -127,7 +129,7 @@ class Tensordot(Function):
 
 
 def _tensordot(a, b, axes):
-    if xp.is_traced(a, b):
+    if either.is_traced(a, b):
         a, b = tensor_pair(a, b)
         return Tensordot.apply(a, b, axes=(list(axes[0]), list(axes[1])))
     return np.tensordot(a, b, axes=axes)

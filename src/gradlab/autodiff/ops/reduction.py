@@ -7,14 +7,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..tensor import Function, Tensor
-from . import _xp as xp
+from ..function import Function
+from ..tensor import Tensor
+from . import either
 from ._common import keep_reduced_dims, normalize_axes, tensor
 
 
 def _spread(g, shape, kept_shape):
     """g copied back over the reduced axes, to `shape` (kept_shape has 1s where they were)."""
-    return xp.broadcast_to(g if kept_shape is None else g.reshape(kept_shape), shape)
+    return either.broadcast_to(g if kept_shape is None else g.reshape(kept_shape), shape)
 
 
 class Sum(Function):
@@ -101,8 +102,8 @@ class Min(Function):
 
 def _share_of_extremes(y, x, axis, keepdims):
     """1/count at the (tied) extreme elements along `axis`, 0 elsewhere: a plain array."""
-    values = xp.values(x)
-    hit = values == keep_reduced_dims(xp.values(y), axis, x.ndim, keepdims)
+    values = either.values(x)
+    hit = values == keep_reduced_dims(either.values(y), axis, x.ndim, keepdims)
     return (hit / hit.sum(axis=axis, keepdims=True)).astype(values.dtype, copy=False)
 
 
@@ -128,7 +129,7 @@ class LogSumExp(Function):
         return y if keepdims else y.squeeze(axis=axis)
 
     def _softmax(self, y, x):
-        return xp.exp(x - keep_reduced_dims(y, self.axis, x.ndim, self.keepdims))
+        return either.exp(x - keep_reduced_dims(y, self.axis, x.ndim, self.keepdims))
 
     def vjp(self, g, y, x):
         return (keep_reduced_dims(g, self.axis, x.ndim, self.keepdims) * self._softmax(y, x),)
@@ -170,11 +171,11 @@ class LogSoftmax(Function):
         return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
     def vjp(self, g, y, x):
-        return (g - xp.exp(y) * g.sum(axis=self.axis, keepdims=True),)
+        return (g - either.exp(y) * g.sum(axis=self.axis, keepdims=True),)
 
     def jvp(self, dxs, y, x):
         dx = dxs[0]
-        return dx - (xp.exp(y) * dx).sum(axis=self.axis, keepdims=True)
+        return dx - (either.exp(y) * dx).sum(axis=self.axis, keepdims=True)
 
 
 class Norm(Function):
@@ -192,12 +193,12 @@ class Norm(Function):
         y = keep_reduced_dims(y, self.axis, x.ndim, self.keepdims)
         g = keep_reduced_dims(g, self.axis, x.ndim, self.keepdims)
         positive = y > 0
-        return (xp.where(positive, g * x / xp.where(positive, y, 1), 0),)
+        return (either.where(positive, g * x / either.where(positive, y, 1), 0),)
 
     def jvp(self, dxs, y, x):
         positive = y > 0
         along = (x * dxs[0]).sum(axis=self.axis, keepdims=self.keepdims)
-        return xp.where(positive, along / xp.where(positive, y, 1), 0)
+        return either.where(positive, along / either.where(positive, y, 1), 0)
 
 
 def _checked_axis(x: Tensor, axis):

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..tensor import Function, Tensor, _plain_index
+from ..function import Function
+from ..tensor import Tensor, plain_index
 from ._common import tensor, unbroadcast
 
 
@@ -236,7 +237,7 @@ def getitem(x, index) -> Tensor:
 
 def _frozen_index(index):
     """The index with its arrays copied, so changing them later cannot change the recorded op."""
-    index = _plain_index(index)
+    index = plain_index(index)
     if isinstance(index, tuple):
         return tuple(np.array(i) if isinstance(i, (np.ndarray, list)) else i for i in index)
     return np.array(index) if isinstance(index, (np.ndarray, list)) else index
@@ -280,4 +281,4 @@ def pad(x, pad_width, value: float = 0.0) -> Tensor:
 
 def scatter_add(values, index, shape) -> Tensor:
     """zeros(shape) with `values` added at `index` (repeated indices add up): the adjoint of x[index]."""
-    return IndexAdd.apply(tensor(values), index=_plain_index(index), shape=tuple(shape))
+    return IndexAdd.apply(tensor(values), index=plain_index(index), shape=tuple(shape))

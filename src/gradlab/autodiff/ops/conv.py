@@ -1,13 +1,15 @@
-"""Ops for neural networks: convolution, pooling and the fused, numerically stable losses."""
+"""Convolution and pooling: im2col patches (`unfold`), their adjoint (`fold`), conv2d, max and
+average pooling. Each op's forward code and its reverse and forward rules are side by side."""
 
 from __future__ import annotations
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ..tensor import Function, ShapeError, Tensor, user_site
-from . import _xp as xp
-from ._common import tangent_sum, tensor, tensor_pair
+from ..function import Function
+from ..tensor import Tensor
+from . import either
+from ._common import require, tangent_sum, tensor, tensor_pair
 from .linalg import _tensordot
 from .shape import IndexAdd
 
@@ -209,7 +211,7 @@ class MaxPool2d(Function):
 
     def _tile_shares(self, y, x):
         """For each offset of the tiles, 1/count where it holds the (tied) maximum, else 0."""
-        values, top = xp.values(x), xp.values(y)
+        values, top = either.values(x), either.values(y)
         hits = [part == top for part in self._offsets(values)]
         count = np.zeros(top.shape, dtype=values.dtype)
         for hit in hits:
@@ -218,7 +220,7 @@ class MaxPool2d(Function):
 
     def _patch_share(self, y, x):
         """1/count at each patch's (tied) maxima, 0 elsewhere, shaped as the patches (N, C, OH, OW, k, k)."""
-        values, top = xp.values(x), xp.values(y)
+        values, top = either.values(x), either.values(y)
         patches = self.saved if self.saved is not None else _windows(values, self.kernel, self.kernel, self.stride)
         hit = patches == top[..., None, None]
         return (hit / hit.sum(axis=(4, 5), keepdims=True)).astype(patches.dtype, copy=False)
@@ -267,101 +269,11 @@ class AvgPool2d(Function):
 
     def vjp(self, g, y, x):
         k = self.kernel
-        share = xp.broadcast_to((g / (k * k))[..., None, None], (*g.shape, k, k))
+        share = either.broadcast_to((g / (k * k))[..., None, None], (*g.shape, k, k))
         return (_fold_any(share, self.shape, self.stride, 0),)
 
     def jvp(self, dxs, y, x):
         return AvgPool2d.apply(dxs[0], kernel=self.kernel, stride=self.stride)
-
-
-class CrossEntropy(Function):
-    """L = mean_n [ -ln softmax(z_n)[t_n] ] = mean_n [ logsumexp(z_n) - z_n[t_n] ];
-    dL/dz_n = (softmax(z_n) - onehot(t_n)) / N;  dL = Σ_n (softmax(z_n) - onehot(t_n)) · dz_n / N.
-    Computed from logits, so it never takes ln 0."""
-
-    __slots__ = ("targets",)
-    save_output = False
-
-    def forward(self, z, targets):
-        # The ufuncs' reduce directly, not z.max()/.sum()/.mean(): those add a Python call each.
-        self.targets = targets
-        shifted = z - np.maximum.reduce(z, axis=1, keepdims=True)
-        log_probs = shifted - np.log(np.add.reduce(np.exp(shifted), axis=1, keepdims=True))
-        self.saved = log_probs
-        n = len(z)
-        return -np.add.reduce(log_probs[np.arange(n), targets]) / n
-
-    def _residual(self, z):
-        """softmax(z) - onehot(targets), recorded when z is a Tensor."""
-        onehot = np.zeros(z.shape, dtype=z.dtype)
-        onehot[np.arange(len(self.targets)), self.targets] = 1
-        return z.softmax(axis=1) - onehot
-
-    def vjp(self, g, y, z):
-        n = len(self.targets)
-        if isinstance(z, Tensor):
-            return (self._residual(z) * (g / n),)
-        dz = np.exp(self.saved)
-        dz[np.arange(n), self.targets] -= 1
-        return (dz * (g / n),)
-
-    def jvp(self, dxs, y, z):
-        return (self._residual(z) * dxs[0]).sum() / len(self.targets)
-
-
-class BCEWithLogits(Function):
-    """L = mean[ max(z, 0) - z·t + ln(1 + e^-|z|) ] = mean[ -t ln σ(z) - (1-t) ln(1-σ(z)) ];
-    dL/dz = (σ(z) - t) / n,  dL/dt = -z / n;  dL = mean[(σ(z) - t) dz - z dt]."""
-
-    save_output = False
-
-    def forward(self, z, t):
-        return (np.maximum(z, 0) - z * t + np.log1p(np.exp(-np.abs(z)))).mean()
-
-    def vjp(self, g, y, z, t):
-        scale = g / z.size
-        return (
-            (xp.sigmoid(z) - t) * scale if self.needs[0] else None,
-            -z * scale if self.needs[1] else None,
-        )
-
-    def jvp(self, dxs, y, z, t):
-        dz, dt = dxs
-        parts = []
-        if dz is not None:
-            parts.append(((xp.sigmoid(z) - t) * dz).sum())
-        if dt is not None:
-            parts.append((-z * dt).sum())
-        return tangent_sum((), *parts) / z.size
-
-
-class MSE(Function):
-    """L = mean (p - t)²;  dL/dp = 2 (p - t) / n,  dL/dt = -2 (p - t) / n;  dL = mean 2 (p - t)(dp - dt)."""
-
-    save_output = False
-
-    def forward(self, p, t):
-        diff = p - t
-        self.saved = diff
-        flat = diff.reshape(-1)
-        return flat.dot(flat) / flat.size
-
-    def vjp(self, g, y, p, t):
-        if isinstance(g, Tensor):  # recorded: build the rule from the inputs, as ops
-            d = (p - t) * (g * (2 / p.size))
-        else:
-            d = self.saved * (2 * g.item() / p.size)
-        return (d if self.needs[0] else None, -d if self.needs[1] else None)
-
-    def jvp(self, dxs, y, p, t):
-        dp, dt = dxs
-        change = tangent_sum(p.shape, dp, None if dt is None else -dt)
-        return (2 * (p - t) * change).sum() / p.size
-
-
-def _require(condition, message):
-    if not condition:
-        raise ShapeError(f"{message} (called at {user_site()})")
 
 
 def _pair_size(value, name):
@@ -374,23 +286,23 @@ def conv2d(x, weight, bias=None, stride: int = 1, padding: int = 0) -> Tensor:
     """2-D cross-correlation of x (N, C, H, W) with weight (F, C, kh, kw), plus bias (F,)."""
     x, weight = tensor_pair(x, weight)
     stride, padding = _pair_size(stride, "stride"), _pair_size(padding, "padding")
-    _require(x.ndim == 4, f"conv2d: input must be (N, C, H, W), got shape {x.shape}")
-    _require(weight.ndim == 4, f"conv2d: weight must be (F, C, kh, kw), got shape {weight.shape}")
-    _require(
+    require(x.ndim == 4, f"conv2d: input must be (N, C, H, W), got shape {x.shape}")
+    require(weight.ndim == 4, f"conv2d: weight must be (F, C, kh, kw), got shape {weight.shape}")
+    require(
         x.shape[1] == weight.shape[1],
         f"conv2d: input has {x.shape[1]} channels (shape {x.shape}) but weight expects {weight.shape[1]} "
         f"(shape {weight.shape})",
     )
-    _require(
+    require(
         x.shape[2] + 2 * padding >= weight.shape[2] and x.shape[3] + 2 * padding >= weight.shape[3],
         f"conv2d: kernel {weight.shape[2:]} is larger than the padded input {x.shape[2:]} + 2·{padding}",
     )
-    _require(stride >= 1 and padding >= 0, "conv2d: stride must be >= 1 and padding >= 0")
+    require(stride >= 1 and padding >= 0, "conv2d: stride must be >= 1 and padding >= 0")
     y = Conv2d.apply(x, weight, stride=stride, padding=padding)
     if bias is not None:
         bias = bias if isinstance(bias, Tensor) else Tensor(bias, dtype=weight.dtype)
         if bias.shape != (weight.shape[0],):
-            _require(False, f"conv2d: bias must have shape ({weight.shape[0]},), got {bias.shape}")
+            require(False, f"conv2d: bias must have shape ({weight.shape[0]},), got {bias.shape}")
         y = y + bias.reshape((1, -1, 1, 1))
     return y
 
@@ -398,9 +310,9 @@ def conv2d(x, weight, bias=None, stride: int = 1, padding: int = 0) -> Tensor:
 def _pool_arguments(x, kernel, stride, name):
     kernel = _pair_size(kernel, "kernel")
     stride = kernel if stride is None else _pair_size(stride, "stride")
-    _require(x.ndim == 4, f"{name}: input must be (N, C, H, W), got shape {x.shape}")
-    _require(kernel >= 1 and stride >= 1, f"{name}: kernel and stride must be >= 1")
-    _require(
+    require(x.ndim == 4, f"{name}: input must be (N, C, H, W), got shape {x.shape}")
+    require(kernel >= 1 and stride >= 1, f"{name}: kernel and stride must be >= 1")
+    require(
         x.shape[2] >= kernel and x.shape[3] >= kernel,
         f"{name}: kernel {kernel} is larger than the input {x.shape[2:]}",
     )
@@ -419,47 +331,3 @@ def avg_pool2d(x, kernel: int = 2, stride: int | None = None) -> Tensor:
     x = tensor(x)
     kernel, stride = _pool_arguments(x, kernel, stride, "avg_pool2d")
     return AvgPool2d.apply(x, kernel=kernel, stride=stride)
-
-
-def cross_entropy(logits, targets) -> Tensor:
-    """Mean softmax cross-entropy of logits (N, C) against integer class labels (N,)."""
-    logits = tensor(logits)
-    targets = np.array(targets.data if isinstance(targets, Tensor) else targets)  # a copy: the tape keeps it
-    shape = logits.data.shape  # (the messages below are built only when a check fails: it runs every step)
-    if len(shape) != 2:
-        _require(False, f"cross_entropy: logits must be (N, C), got shape {shape}")
-    if targets.shape != shape[:1]:
-        _require(
-            False,
-            f"cross_entropy: targets must be ({shape[0]},) class indices for logits {shape}, got shape {targets.shape}",
-        )
-    if targets.dtype.kind == "f" and np.all(targets == np.round(targets)):
-        targets = targets.astype(np.int64)
-    if targets.dtype.kind not in "iu":
-        raise TypeError(f"cross_entropy: targets must be integer class indices, got dtype {targets.dtype}")
-    if targets.size and (np.minimum.reduce(targets) < 0 or np.maximum.reduce(targets) >= shape[1]):
-        raise ValueError(
-            f"cross_entropy: targets must lie in 0..{shape[1] - 1} for {shape[1]} classes, "
-            f"got values from {targets.min()} to {targets.max()}"
-        )
-    return CrossEntropy.apply(logits, targets=targets)
-
-
-def bce_with_logits(logits, targets) -> Tensor:
-    """Mean binary cross-entropy of targets in [0, 1] under probabilities σ(logits), computed stably."""
-    logits, targets = tensor_pair(logits, targets)
-    if logits.shape != targets.shape:
-        _require(False, f"bce_with_logits: logits {logits.shape} and targets {targets.shape} must have the same shape")
-    return BCEWithLogits.apply(logits, targets)
-
-
-def mse(prediction, target) -> Tensor:
-    """Mean squared error mean((prediction - target)²)."""
-    prediction, target = tensor_pair(prediction, target)
-    if prediction.data.shape != target.data.shape:
-        _require(
-            False,
-            f"mse: prediction {prediction.shape} and target {target.shape} must have the same shape "
-            "(a (N, 1) against (N,) mismatch would silently broadcast to (N, N)); reshape one of them",
-        )
-    return MSE.apply(prediction, target)

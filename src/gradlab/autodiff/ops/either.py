@@ -1,4 +1,5 @@
-"""Functions that work on NumPy arrays and on Tensors alike, for writing derivative rules.
+"""Functions that take either a NumPy array or a Tensor, for writing derivative rules
+(`either.cos(x)` is np.cos(x) for an array, x.cos() for a Tensor).
 
 A rule such as  dL/dx = g * cos(x)  runs on plain arrays in an ordinary backward pass (fast, no
 graph), and on Tensors when the derivative itself must be differentiated (backward with
