@@ -4,7 +4,7 @@ Five views, every number computed by gradlab: derivatives (f, f', the tangent, f
 differences), gradient descent on a landscape, the optimizer race, backprop flow (a network
 training live on a toy data set) and the computation graph of a typed formula.
 
-    add_lab_command(subparsers)   adds the `lab` sub-command (--host, --port, --open)
+    add_lab_command(subparsers)   adds the `lab` sub-command (--host, --port, --open, --workers)
     run(args) -> int              serves until Ctrl-C
     create_app()                  the ASGI app (FastAPI), e.g. for tests
 """
@@ -17,10 +17,11 @@ import sys
 import threading
 import webbrowser
 
-__all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "add_lab_command", "create_app", "main", "run"]
+__all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "DEFAULT_WORKERS", "add_lab_command", "create_app", "main", "run"]
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
+DEFAULT_WORKERS = 2  # worker processes for heavy work (measured: benchmarks/lab_concurrency.py)
 
 
 def create_app(*args, **kwargs):
@@ -28,6 +29,16 @@ def create_app(*args, **kwargs):
     from .app import create_app as make
 
     return make(*args, **kwargs)
+
+
+def _workers(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"the number of workers is a whole number, got {text!r}") from None
+    if not 0 <= value <= 64:
+        raise argparse.ArgumentTypeError(f"the number of workers lies between 0 and 64, got {value}")
+    return value
 
 
 def _port(text: str) -> int:
@@ -54,6 +65,13 @@ def add_lab_command(subparsers) -> argparse.ArgumentParser:
     )
     lab.add_argument("--port", type=_port, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
     lab.add_argument("--open", action="store_true", help="open the lab in the default web browser")
+    lab.add_argument(
+        "--workers",
+        type=_workers,
+        default=DEFAULT_WORKERS,
+        help=f"worker processes for optimizer runs and training, so many users can share the lab "
+        f"(default {DEFAULT_WORKERS}; 0: everything in the server's process)",
+    )
     return lab
 
 
@@ -91,7 +109,7 @@ def run(args) -> int:
         return 1
     host, port = args.host, args.port
     try:
-        app = make(allowed_hosts=_allowed_hosts(host))
+        app = make(allowed_hosts=_allowed_hosts(host), workers=getattr(args, "workers", DEFAULT_WORKERS))
     except RuntimeError as error:
         print(f"gradlab lab: {error}", file=sys.stderr)
         return 1

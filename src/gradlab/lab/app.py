@@ -25,6 +25,7 @@ OpenAPI schema (/api/openapi.json) declares it for every route.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import threading
@@ -32,17 +33,16 @@ import time
 from importlib import resources
 from pathlib import Path
 
-import anyio
 from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
+from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
-from . import compute, limits
+from . import DEFAULT_WORKERS, compute, limits
 from .errors import LabError, clean, plain
 from .schemas import (
     MAX_FORMULA_LENGTH,
@@ -60,6 +60,7 @@ from .schemas import (
     describe_error,
 )
 from .training import SessionStore, TrainingConfig
+from .workers import Workers
 
 __all__ = ["LOOPBACK_HOSTS", "STATIC", "create_app", "plotly_js"]
 
@@ -109,19 +110,18 @@ def respond(payload) -> JSONResponse:
     return JSONResponse(clean(payload))
 
 
+def respond_text(text: str) -> Response:
+    """An answer a worker wrote already (workers.to_json: the same text JSONResponse would write)."""
+    return Response(text, media_type="application/json")
+
+
 def _ordered(low: float, high: float, low_name: str, high_name: str):
     if not low < high:
         raise LabError(f"{low_name} ({low:g}) must be smaller than {high_name} ({high:g})", field=high_name)
 
 
 def _landscape(body: LandscapeRequest):
-    if body.expr is not None and body.expr.strip():
-        for name, (low, high) in (("x_range", body.x_range), ("y_range", body.y_range)):
-            if not low < high:
-                raise LabError(f"{name}: the lower end ({low:g}) must be below the upper end ({high:g})", field=name)
-    return compute.landscape_from(
-        body.landscape, (body.expr or "").strip() or None, body.x_range, body.y_range, body.condition
-    )
+    return compute.landscape_of(body.model_dump())
 
 
 class _SecurityHeaders:
@@ -153,17 +153,33 @@ class _SecurityHeaders:
 
 
 def _event(name: str, data) -> str:
-    return f"event: {name}\ndata: {json.dumps(clean(data), separators=(',', ':'), allow_nan=False)}\n\n"
+    text = data if isinstance(data, str) else json.dumps(clean(data), separators=(",", ":"), allow_nan=False)
+    return f"event: {name}\ndata: {text}\n\n"
 
 
-def create_app(store: SessionStore | None = None, allowed_hosts=LOOPBACK_HOSTS) -> FastAPI:
-    """The lab as an ASGI app. `allowed_hosts` guards against DNS rebinding (None: any Host header)."""
+def create_app(
+    store: SessionStore | None = None, allowed_hosts=LOOPBACK_HOSTS, workers: int | Workers = DEFAULT_WORKERS
+) -> FastAPI:
+    """The lab as an ASGI app. `allowed_hosts` guards against DNS rebinding (None: any Host header).
+
+    `workers`: the worker processes for heavy work and training sessions (0: all in this process;
+    see workers.py), started on first use and stopped with the app. A `store` must make its
+    sessions with `workers.session`.
+    """
     if not (STATIC / "index.html").is_file():
         raise RuntimeError(
             f"the lab's page files are missing from this installation ({STATIC}); "
             "install gradlab from its source tree with `pip install -e .`"
         )
+    pool = workers if isinstance(workers, Workers) else Workers(workers)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        yield
+        pool.close()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="gradlab lab",
         description=DESCRIPTION,
         docs_url=None,
@@ -171,8 +187,8 @@ def create_app(store: SessionStore | None = None, allowed_hosts=LOOPBACK_HOSTS) 
         openapi_url="/api/openapi.json",
         responses=FAILED,
     )
-    store = store if store is not None else SessionStore()
-    app.state.sessions = store
+    store = store if store is not None else SessionStore(factory=pool.session)
+    app.state.sessions, app.state.workers = store, pool
     app.state.closing = threading.Event()  # set when the server stops: open training streams end at once
     if allowed_hosts is not None:
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts))
@@ -245,18 +261,14 @@ def create_app(store: SessionStore | None = None, allowed_hosts=LOOPBACK_HOSTS) 
     def surface(body: SurfaceRequest):
         return respond(compute.surface(_landscape(body), body.n))
 
+    # descent and race take up to a second or two: a worker computes them (see workers.py)
     @app.post("/api/descent", responses=REFUSED)
-    def descent(body: DescentRequest):
-        land = _landscape(body)
-        start = body.start if body.start is not None else land.start
-        return respond(compute.descent(land, start, body.optimizer, body.lr, body.hyper, body.steps))
+    async def descent(body: DescentRequest):
+        return respond_text(await pool.job("descent", body.model_dump()))
 
     @app.post("/api/race", responses=REFUSED)
-    def race(body: RaceRequest):
-        land = _landscape(body)
-        start = body.start if body.start is not None else land.start
-        entries = [entry.model_dump() for entry in body.optimizers]
-        return respond(compute.race_paths(land, start, entries, body.steps, body.tol))
+    async def race(body: RaceRequest):
+        return respond_text(await pool.job("race", body.model_dump()))
 
     @app.post("/api/graph", responses=REFUSED)
     def graph(body: GraphRequest):
@@ -272,26 +284,25 @@ def create_app(store: SessionStore | None = None, allowed_hosts=LOOPBACK_HOSTS) 
                 f"unknown optimizer {body.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}", field="optimizer"
             )
         config = TrainingConfig(**{**body.model_dump(), "hidden": tuple(body.hidden)})
-        return respond(store.create(config).describe())
+        return respond_text(store.create(config).described)
 
+    # a session lives in a worker: these ask it there (the worker answers in the order they were sent)
     @app.get("/api/train/{session_id}", responses={**REFUSED, **NO_SESSION})
-    def session_state(session_id: str):
-        session = store.get(session_id)
-        return respond(session.describe())
+    async def session_state(session_id: str):
+        return respond_text(await store.get(session_id).describe())
 
     @app.post("/api/train/{session_id}/step", responses={**REFUSED, **NO_SESSION})
-    def step(session_id: str, body: StepRequest):
-        return respond(store.get(session_id).advance(body.steps))
+    async def step(session_id: str, body: StepRequest):
+        text, _ = await store.get(session_id).advance(body.steps)
+        return respond_text(text)
 
     @app.post("/api/train/{session_id}/pause", responses={**REFUSED, **NO_SESSION})
-    def pause(session_id: str):
-        return respond(store.get(session_id).pause())
+    async def pause(session_id: str):
+        return respond_text(await store.get(session_id).pause())
 
     @app.post("/api/train/{session_id}/settings", responses={**REFUSED, **NO_SESSION})
-    def settings(session_id: str, body: SettingsRequest):
-        session = store.get(session_id)
-        session.set_hyper(body.lr, body.l2)
-        return respond({"lr": session.optimizer.lr, "l2": session.l2})
+    async def settings(session_id: str, body: SettingsRequest):
+        return respond_text(await store.get(session_id).settings(body.lr, body.l2))
 
     @app.delete("/api/train/{session_id}", responses=REFUSED)
     def end_session(session_id: str):
@@ -316,7 +327,7 @@ def create_app(store: SessionStore | None = None, allowed_hosts=LOOPBACK_HOSTS) 
         steps_per_frame: int = Query(10, ge=1, le=limits.MAX_STEPS_PER_FRAME),
         max_frames: int = Query(100000, ge=1, le=100000),
     ):
-        token = store.get(session_id).start_stream()  # a newer stream for the same session makes older ones stop
+        token = await store.get(session_id).start_stream()  # a newer stream of the session makes older ones stop
 
         async def events():
             started = time.monotonic()
@@ -332,13 +343,13 @@ def create_app(store: SessionStore | None = None, allowed_hosts=LOOPBACK_HOSTS) 
                 except LabError as error:
                     yield _event("end", {"reason": error.message, "expired": True})
                     return
-                frame = await anyio.to_thread.run_sync(current.advance, steps_per_frame, token)
+                frame, stopped = await current.advance(steps_per_frame, token)
                 if frame is None:
                     yield _event("end", {"reason": "paused"})
                     return
                 yield _event("frame", frame)
-                if frame["stopped"]:
-                    yield _event("end", {"reason": frame["stopped"]})
+                if stopped:
+                    yield _event("end", {"reason": stopped})
                     return
                 if time.monotonic() - started > limits.MAX_STREAM_SECONDS:
                     yield _event(

@@ -40,6 +40,7 @@ __all__ = [
     "derivative_point",
     "descent",
     "landscape_from",
+    "landscape_of",
     "meta",
     "race_paths",
     "surface",
@@ -262,6 +263,17 @@ def derivative_point(expr: str, x0: float, h: float, method: str, x_min: float, 
 
 
 # --- landscapes and descent ---------------------------------------------------------------------------
+
+
+def landscape_of(body: dict) -> Landscape:
+    """The landscape a request names (its fields landscape, expr, x_range, y_range, condition), checked."""
+    expr = (body.get("expr") or "").strip() or None
+    if expr is not None:
+        for name in ("x_range", "y_range"):
+            low, high = body[name]
+            if not low < high:
+                raise LabError(f"{name}: the lower end ({low:g}) must be below the upper end ({high:g})", field=name)
+    return landscape_from(body["landscape"], expr, body["x_range"], body["y_range"], body["condition"])
 
 
 def landscape_from(name: str | None, expr: str | None, x_range, y_range, condition: float) -> Landscape:

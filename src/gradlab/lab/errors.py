@@ -18,6 +18,9 @@ class LabError(Exception):
         super().__init__(message)
         self.message, self.field, self.status, self.column = message, field, status, column
 
+    def __reduce__(self):  # raised in a worker process, it reaches the server whole (field and status too)
+        return LabError, (self.message, self.field, self.status, self.column)
+
     def payload(self) -> dict:
         body = {"detail": self.message, "field": self.field}
         if self.column is not None:

@@ -12,7 +12,8 @@ and a frame reports what the page draws: train and test loss and accuracy, the p
 class 1 on a grid (the decision boundary), and per layer ‖∂J/∂W‖ with |∂J/∂W_ij| for every edge.
 
 SessionStore keeps at most MAX_SESSIONS sessions, drops those idle for IDLE_TIMEOUT seconds, and
-makes room for a new one by dropping the least recently used.
+makes room for a new one by dropping the least recently used. The lab's server keeps each session
+in a worker process and only a handle here (workers.RemoteSession); the store's rules are the same.
 """
 
 from __future__ import annotations
@@ -62,6 +63,11 @@ class TrainingConfig:
 class TrainingSession:
     """One network learning one data set, stepped on request (see the module docstring)."""
 
+    @classmethod
+    def checked(cls, config: TrainingConfig, session_id: str) -> TrainingSession:
+        """A new session, or a LabError naming what could not be set up."""
+        return _new_session(config, session_id)
+
     def __init__(self, config: TrainingConfig, session_id: str):
         self.id, self.config = session_id, config
         make = DATASETS[config.dataset]
@@ -90,6 +96,7 @@ class TrainingSession:
         self.history: list[dict] = []
         self.stopped: str | None = None
         self.stream_token = 0
+        self.max_steps = limits.MAX_SESSION_STEPS
         self.last_used = time.monotonic()
         low = np.floor(np.min(x, axis=0) - 0.5)
         high = np.ceil(np.max(x, axis=0) + 0.5)
@@ -132,21 +139,24 @@ class TrainingSession:
         index, self.order = self.order[:size], self.order[size:]
         return self.x_train[index], self.t_train[index]
 
-    def advance(self, steps: int, token: int | None = None) -> dict | None:
+    def advance(self, steps: int, token: int | None = None, max_steps: int | None = None) -> dict | None:
         """Take up to `steps` optimizer steps (fewer at the session's limit or on divergence); then a frame.
 
         A stream passes its token: once the session was paused (or another stream started), the
-        token is stale and nothing happens (None), so a pause stops training at once.
+        token is stale and nothing happens (None), so a pause stops training at once. `max_steps`:
+        the limit per session (limits.MAX_SESSION_STEPS unless the server, in another process, says).
         """
+        if max_steps is not None:
+            self.max_steps = max_steps
         with ENGINE_LOCK, np.errstate(all="ignore"):
             if token is not None and token != self.stream_token:
                 return None
             for _ in range(steps):
                 if self.stopped:
                     break
-                if self.step >= limits.MAX_SESSION_STEPS:
+                if self.step >= self.max_steps:
                     self.stopped = (
-                        f"this session reached {limits.MAX_SESSION_STEPS} steps, the limit per session; "
+                        f"this session reached {self.max_steps} steps, the limit per session; "
                         "press reset to start again"
                     )
                     break
@@ -226,7 +236,7 @@ class TrainingSession:
             },  # 4 decimals: smaller frames
             "layers": layers,
             "stopped": self.stopped,
-            "max_steps": limits.MAX_SESSION_STEPS,
+            "max_steps": self.max_steps,
         }
 
     def describe(self) -> dict:
@@ -245,29 +255,55 @@ class TrainingSession:
         }
 
 
+def session_missing(kept: int = limits.MAX_SESSIONS) -> LabError:
+    """The answer about a session that is gone (expired, dropped to make room, or never made)."""
+    return LabError(
+        "this training session no longer exists (sessions end after "
+        f"{limits.IDLE_TIMEOUT / 60:g} minutes without use, and at most {kept} are kept); "
+        "the page starts a new one",
+        field="session",
+        status=404,
+    )
+
+
 class SessionStore:
-    """At most `max_sessions` sessions; idle ones expire, and the least recently used makes room."""
+    """At most `max_sessions` sessions; idle ones expire, and the least recently used makes room.
+
+    `factory(config, id)` makes a session (a TrainingSession here, by default); a session with a
+    `close()` is told when the store drops it.
+    """
 
     def __init__(
-        self, max_sessions: int = limits.MAX_SESSIONS, idle_timeout: float = limits.IDLE_TIMEOUT, clock=time.monotonic
+        self,
+        max_sessions: int = limits.MAX_SESSIONS,
+        idle_timeout: float = limits.IDLE_TIMEOUT,
+        clock=time.monotonic,
+        factory=None,
     ):
         self.max_sessions, self.idle_timeout, self.clock = max_sessions, idle_timeout, clock
-        self.sessions: dict[str, TrainingSession] = {}
+        self.factory = factory if factory is not None else TrainingSession.checked
+        self.sessions: dict = {}
         self.lock = threading.Lock()
+
+    def _drop(self, session_id: str) -> bool:
+        session = self.sessions.pop(session_id, None)
+        if session is not None and hasattr(session, "close"):
+            session.close()
+        return session is not None
 
     def _expire(self):
         now = self.clock()
         for key in [k for k, s in self.sessions.items() if now - s.last_used > self.idle_timeout]:
-            del self.sessions[key]
+            self._drop(key)
 
-    def create(self, config: TrainingConfig) -> TrainingSession:
-        session = _new_session(config, secrets.token_urlsafe(9))
+    def create(self, config: TrainingConfig):
+        session = self.factory(config, secrets.token_urlsafe(9))
         session.last_used = self.clock()
         with self.lock:
             self._expire()
             while len(self.sessions) >= self.max_sessions:
                 oldest = min(self.sessions.values(), key=lambda s: s.last_used)
-                del self.sessions[oldest.id]
+                self._drop(oldest.id)
             self.sessions[session.id] = session
         return session
 
@@ -276,19 +312,13 @@ class SessionStore:
             self._expire()
             session = self.sessions.get(session_id)
             if session is None:
-                raise LabError(
-                    "this training session no longer exists (sessions end after "
-                    f"{limits.IDLE_TIMEOUT / 60:g} minutes without use, and at most {self.max_sessions} are kept); "
-                    "the page starts a new one",
-                    field="session",
-                    status=404,
-                )
+                raise session_missing(self.max_sessions)
             session.last_used = self.clock()
             return session
 
     def delete(self, session_id: str) -> bool:
         with self.lock:
-            return self.sessions.pop(session_id, None) is not None
+            return self._drop(session_id)
 
     def __len__(self):
         return len(self.sessions)
