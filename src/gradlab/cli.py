@@ -27,6 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     from .derive_cli import add_derive_command
     from .lab import add_lab_command
     from .landscapes import LANDSCAPES
+    from .lessons_cli import add_lessons_command
 
     parser = argparse.ArgumentParser(prog="gradlab", description="Calculus for machine learning, as working software.")
     parser.add_argument("--version", action="version", version=f"gradlab {__version__}")
@@ -92,7 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--limit", type=whole(1), help="train on the first N images only (default: all 60,000)")
     train.add_argument("--save", type=output_file, help="write the trained weights to this .npz file (default: none)")
 
-    for add in (add_recommend_command, add_data_command, add_lab_command):
+    for add in (add_recommend_command, add_data_command, add_lab_command, add_lessons_command):
         add(commands)
     for name, subparser in commands.choices.items():
         subparser.set_defaults(subparser=subparser)
@@ -121,6 +122,10 @@ def _dispatch(parser, args) -> int:
         from .lab import run as run_lab
 
         return run_lab(args)
+    if args.command == "lessons":
+        from .lessons_cli import run as run_lessons
+
+        return run_lessons(args)
     if args.command == "recommend":
         from .apps.recommender_cli import run as run_recommend
 
