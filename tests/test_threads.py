@@ -1,5 +1,6 @@
 """The engine's switches are per thread, and what threads share (the clock, the in-place table) is safe."""
 
+import sys
 import threading
 
 import numpy as np
@@ -73,7 +74,7 @@ def test_a_new_thread_starts_with_recording_on_even_inside_no_grad():
 def test_anomaly_mode_in_one_thread_does_not_turn_on_in_another():
     def infinite_gradient():
         x = gl.Tensor([0.0], requires_grad=True)
-        with pytest.raises(FloatingPointError, match="Sqrt"):
+        with pytest.raises(FloatingPointError, match="Sqrt"), np.errstate(divide="ignore"):
             gl.sqrt(x).sum().backward()
 
     release = hold_in_thread(gl.detect_anomaly(), infinite_gradient)
@@ -108,6 +109,8 @@ def small_graph_gradients(seed: int):
     b = gl.Tensor(rng.normal(size=3), requires_grad=True)
     x = gl.Tensor(rng.normal(size=(4, 3)))
     h = gl.tanh(x @ w + b)
+    with gl.no_grad():  # switches grad mode off and on in this thread while the others record
+        assert not (h @ w).requires_grad
     loss = (h * h + gl.sigmoid(h @ w)).mean() + (b * b).sum()
     loss.backward()
     return loss.item(), w.grad, b.grad
@@ -122,9 +125,14 @@ def test_many_threads_sweeping_at_once_get_the_single_thread_answers():
         start.wait()
         return [small_graph_gradients(s) for s in seeds[offset:] + seeds[:offset]]
 
-    runs = [run_in_thread(lambda k=k: worker(50 * k)) for k in range(4)]
-    for k, (thread, result) in enumerate(runs):
-        got = finish(thread, result)
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible, mid-op and mid-sweep
+    try:
+        runs = [run_in_thread(lambda k=k: worker(50 * k)) for k in range(4)]
+        answers = [finish(thread, result) for thread, result in runs]
+    finally:
+        sys.setswitchinterval(interval)
+    for k, got in enumerate(answers):
         for s, (loss, gw, gb) in zip(seeds[50 * k :] + seeds[: 50 * k], got):
             assert loss == expected[s][0]
             np.testing.assert_array_equal(gw, expected[s][1])

@@ -43,15 +43,16 @@ def sweep(root: Function, seed, rule, add=add_share):
     heap = [(-root.seq, root)]
     while heap:
         node = heappop(heap)[1]
-        for parent, g in zip(node.parents, rule(node, totals.pop(id(node)))):
-            if parent is None or g is None:
+        g = totals.pop(id(node))  # complete: every use of the node's output has sent its share
+        for parent, share in zip(node.parents, rule(node, g)):
+            if parent is None or share is None:
                 continue
             key = id(parent)
             total = totals.get(key)
             if total is not None:  # another use of the parent's value already sent its share
-                totals[key] = add(total, g, node)
+                totals[key] = add(total, share, node)
             else:
-                totals[key] = g
+                totals[key] = share
                 if isinstance(parent, Function):
                     heappush(heap, (-parent.seq, parent))  # its turn comes once all its uses are swept
                 else:
@@ -105,6 +106,30 @@ def run_hooks(hooks, g):
         if result is not None:
             g = result
     return g
+
+
+class Retainer:
+    """The hook behind retain_grad(): adds each sweep's gradient to the Tensor's own .grad."""
+
+    def __init__(self, ref):
+        self.ref = ref
+
+    def __call__(self, g):
+        t = self.ref()
+        if t is not None:
+            own = g.copy() if isinstance(g, np.ndarray) else g
+            t.grad = own if t.grad is None else t.grad + own
+
+
+class HookHandle:
+    """What register_hook returns: handle.remove() takes the hook off again."""
+
+    def __init__(self, hooks: list, hook):
+        self.hooks, self.hook = hooks, hook
+
+    def remove(self):
+        if self.hook in self.hooks:
+            self.hooks.remove(self.hook)
 
 
 def check_usable(node: Function):

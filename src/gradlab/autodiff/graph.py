@@ -54,21 +54,20 @@ def to_dot(root: Tensor, max_nodes: int = 500) -> str:
 
     stack, seen = [root._node], set()
     while stack:
-        fn = stack.pop()
-        if id(fn) in seen:
+        node = stack.pop()
+        if id(node) in seen:
             continue
         if len(seen) >= max_nodes:
             lines.append(f'  cut [label="graph cut at {max_nodes} ops", shape=plaintext];')
             break
-        seen.add(id(fn))
-        out, op = name_of(fn), f"op_{name_of(fn)}"
-        value = root.data if fn is root._node else fn.y
-        lines.append(
-            _box(out, [f"value {_summary(value)}", f"grad {_summary(getattr(fn, 'saved_grad', None))}"], "lightyellow")
-        )
-        lines.append(f'  {op} [shape=ellipse, label="{fn.name}"];')
+        seen.add(id(node))
+        out, op = name_of(node), f"op_{name_of(node)}"
+        value = root.data if node is root._node else node.y
+        grad = _summary(node.saved_grad)
+        lines.append(_box(out, [f"value {_summary(value)}", f"grad {grad}"], "lightyellow"))
+        lines.append(f'  {op} [shape=ellipse, label="{node.name}"];')
         lines.append(f"  {op} -> {out};")
-        for i, parent in enumerate(fn.parents):
+        for i, parent in enumerate(node.parents):
             if isinstance(parent, Function):
                 stack.append(parent)
                 lines.append(f"  {name_of(parent)} -> {op};")
@@ -78,8 +77,8 @@ def to_dot(root: Tensor, max_nodes: int = 500) -> str:
                     parts += [f"value {_summary(parent.data)}", f"grad {_summary(parent.grad)}"]
                     lines.append(_box(name_of(parent), parts, "lightblue"))
                 lines.append(f"  {name_of(parent)} -> {op};")
-            elif fn.inputs is not None:
-                constant = fn.inputs[i]
+            elif node.inputs is not None:
+                constant = node.inputs[i]
                 lines.append(_box(name_of(constant), [f"constant {_summary(constant.data)}"], "white"))
                 lines.append(f"  {name_of(constant)} -> {op};")
     lines.append("}")

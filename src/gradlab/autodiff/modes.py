@@ -167,7 +167,9 @@ def warn_if_not_finite(array, op_name: str):
 
 def check_finite(value, op_name: str, what: str, site=None):
     """Raise FloatingPointError if `value` (an array, or a Tensor under create_graph) is not finite."""
-    array = np.asarray(getattr(value, "data", value))
+    if hasattr(value, "requires_grad"):  # a Tensor: create_graph runs the rules on Tensors
+        value = value.data
+    array = np.asarray(value)
     if array.dtype.kind in "fc" and not np.all(np.isfinite(array)):
         where = f" (op created at {site})" if site else f" (at {user_site()})"
         raise FloatingPointError(f"detect_anomaly: op {op_name} produced NaN or Inf in its {what}{where}")

@@ -51,28 +51,6 @@ def to_array(value, dtype=None) -> np.ndarray:
     )
 
 
-class _Retainer:
-    """The hook behind retain_grad(): adds each sweep's gradient to the Tensor's own .grad."""
-
-    def __init__(self, ref):
-        self.ref = ref
-
-    def __call__(self, g):
-        t = self.ref()
-        if t is not None:
-            own = g.copy() if isinstance(g, np.ndarray) else g
-            t.grad = own if t.grad is None else t.grad + own
-
-
-class _HookHandle:
-    def __init__(self, hooks: list, hook):
-        self.hooks, self.hook = hooks, hook
-
-    def remove(self):
-        if self.hook in self.hooks:
-            self.hooks.remove(self.hook)
-
-
 def _inplace(ufunc):
     """The method behind x += y for `ufunc` (np.add; likewise -=, *=, /=): x's array changes in place.
 
@@ -222,7 +200,7 @@ class Tensor:
         """
         backward.backward(self, gradient, retain_graph, create_graph)
 
-    def register_hook(self, hook) -> _HookHandle:
+    def register_hook(self, hook) -> backward.HookHandle:
         """Call `hook(grad)` when this Tensor's gradient is computed; a returned array replaces it."""
         if not self.requires_grad:
             raise RuntimeError("register_hook on a Tensor that does not require grad")
@@ -235,12 +213,12 @@ class Tensor:
                 self._node.hooks = []
             hooks = self._node.hooks
         hooks.append(hook)
-        return _HookHandle(hooks, hook)
+        return backward.HookHandle(hooks, hook)
 
     def retain_grad(self):
         """Keep `.grad` on this intermediate (non-leaf) Tensor after backward."""
         if self._node is not None:
-            self.register_hook(_Retainer(weakref.ref(self)))
+            self.register_hook(backward.Retainer(weakref.ref(self)))
 
     def zero_grad(self):
         self.grad = None
