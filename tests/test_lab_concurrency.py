@@ -4,8 +4,10 @@ The real server runs in its own process (`python -m gradlab.lab` on a free 127.0
 `gradlab lab` does: in this test's process its threads would share the GIL with the clients'.
 A light request (a default derivative, about 10 ms) must stay within 4x its time alone while a
 maximum-size race runs and while 16 training streams are open, and every answer under load must
-equal the answer alone. Times are medians of many requests spread over the load, compared as a
-ratio, so a slow or busy machine slows both sides alike.
+equal the answer alone; light requests of many users, answered side by side in the server's
+threads with no lock on the engine, must each get the answer they get alone. Times are medians
+of many requests spread over the load, compared as a ratio, so a slow or busy machine slows
+both sides alike.
 """
 
 from __future__ import annotations
@@ -43,6 +45,14 @@ MAX_RACE = {
     "tol": 1e-12,  # no early stop: every step is taken
 }
 TRAINING = {"dataset": "spiral", "hidden": [8, 8], "seed": 3}
+MIXED = [  # light requests that use the engine's per-thread switches: keep_values, second order, complex steps
+    ("/api/graph", {}),
+    ("/api/graph", {"expr": "sigmoid(x*y + 1)", "x": 0.3, "y": -2.0}),
+    ("/api/derivative", {"expr": "tanh(x)", "second": True, "points": 301}),
+    ("/api/derivative", {"expr": "exp(-x**2)", "method": "complex"}),
+    ("/api/derivative/point", {"expr": "sin(1/x)", "x0": 0.2}),
+    ("/api/surface", {"expr": "x**4 - 2*x**2 + y**2", "n": 40}),
+]
 
 
 @pytest.fixture(scope="module")
@@ -195,3 +205,27 @@ def test_a_light_request_does_not_wait_for_sixteen_training_streams(base, alone)
     assert answers == {alone["derivative"]} and race == alone["race"] and frame == alone["frame"]
     ratio = median / alone["median"]
     assert ratio <= RATIO, f"{median * 1e3:.1f} ms with {STREAMS} streams, {alone['median'] * 1e3:.1f} ms alone"
+
+
+def test_light_requests_side_by_side_get_the_answers_they_get_alone(base):
+    with httpx.Client(base_url=base, timeout=60) as client:
+        expected = [client.post(path, json=body).content for path, body in MIXED]
+    answers: list[tuple[int, bytes]] = []
+    lock = threading.Lock()
+    load = Load()
+
+    def user(k: int):
+        with httpx.Client(base_url=base, timeout=60) as client:
+            for i in range(3 * len(MIXED)):
+                which = (k + i) % len(MIXED)
+                path, body = MIXED[which]
+                got = client.post(path, json=body).content
+                with lock:
+                    answers.append((which, got))
+
+    for k in range(8):
+        load.run(user, k)
+    load.stop()
+    assert len(answers) == 8 * 3 * len(MIXED)
+    wrong = [MIXED[which] for which, got in answers if got != expected[which]]
+    assert not wrong, f"{len(wrong)} answers differ from the answer alone, e.g. to {wrong[0]}"

@@ -7,17 +7,17 @@ descent             one optimizer's whole trajectory (gradlab.optim.minimize)
 race_paths          several optimizers from one start (gradlab.optim.race) with the race table
 computation_graph   the recorded ops of a typed f(x, y), each with its value and its gradient
 
-The engine keeps its switches (no_grad, keep_values, forward-mode levels) in one process-wide
-state, so two threads recording at once would see each other's switches: every function here
-runs under ENGINE_LOCK.
+Requests run side by side, with no lock: the engine keeps its switches (no_grad, keep_values,
+anomaly checks, forward-mode levels) per thread, so a graph recorded under keep_values for one
+user is not seen by another user's derivative, and nothing here is shared between calls. The
+server answers the light ones in its threads and sends descent, the race and training to worker
+processes (workers.py), where the GIL of its threads is not theirs.
 """
 
 from __future__ import annotations
 
 import functools
 import math
-import threading
-import warnings
 
 import numpy as np
 
@@ -33,7 +33,6 @@ from . import limits
 from .errors import LabError, expression_error, plain
 
 __all__ = [
-    "ENGINE_LOCK",
     "EXAMPLES",
     "computation_graph",
     "derivative_curves",
@@ -45,8 +44,6 @@ __all__ = [
     "race_paths",
     "surface",
 ]
-
-ENGINE_LOCK = threading.RLock()
 
 EXAMPLES = {
     "derivatives": [
@@ -82,15 +79,18 @@ EXAMPLES = {
 
 
 def engine(function):
-    """Run `function` alone in the engine (see the module docstring), with floating-point warnings off."""
+    """Run `function` with NumPy's floating-point warnings off: 1/0 gives inf, and the page shows a gap.
+
+    np.errstate is per thread (a context variable), unlike warnings.catch_warnings, which changes
+    the process's filters and so cannot be used while other requests run.
+    """
 
     @functools.wraps(function)
-    def locked(*args, **kwargs):
-        with ENGINE_LOCK, np.errstate(all="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
+    def quiet(*args, **kwargs):
+        with np.errstate(all="ignore"):
             return function(*args, **kwargs)
 
-    return locked
+    return quiet
 
 
 def _parse(text: str, variables, field: str):
@@ -458,6 +458,7 @@ def computation_graph(expr: str, x: float, y: float) -> dict:
     else:
         graph.walk(out)
     nodes, edges = graph.nodes, graph.edges
+    _number_in_order(nodes)
     _layer(nodes, edges)
     value = _number(out) if isinstance(out, Tensor) else float(out)
     gradient = {name: _grad(t.grad) if t.grad is not None else 0.0 for name, t in leaves.items()}
@@ -575,6 +576,14 @@ class _Graph:
         for edge in self.edges:
             target_grad, local = grads[edge["target"]], edge["local"]
             edge["contribution"] = None if local is None or target_grad is None else target_grad * local
+
+
+def _number_in_order(nodes):
+    """seq: each op's place in the order f recorded them (0, 1, ...), not the engine's clock, which
+    all threads share: the same formula gets the same answer, whoever else is computing."""
+    ops = sorted((n for n in nodes if "seq" in n), key=lambda n: n["seq"])
+    for place, node in enumerate(ops):
+        node["seq"] = place
 
 
 def _layer(nodes, edges):

@@ -30,7 +30,7 @@ from .. import nn
 from ..data import make_circles, make_moons, make_spiral, make_xor, train_test_split
 from ..optim.minimize import make_optimizer
 from . import limits
-from .compute import ENGINE_LOCK, engine
+from .compute import engine
 from .errors import LabError
 
 __all__ = ["ACTIVATIONS", "DATASETS", "SessionStore", "TrainingConfig", "TrainingSession"]
@@ -61,7 +61,11 @@ class TrainingConfig:
 
 
 class TrainingSession:
-    """One network learning one data set, stepped on request (see the module docstring)."""
+    """One network learning one data set, stepped on request (see the module docstring).
+
+    One thread at a time uses a session: the lab keeps it in one worker lane, which runs the
+    requests about it in order (workers.py).
+    """
 
     @classmethod
     def checked(cls, config: TrainingConfig, session_id: str) -> TrainingSession:
@@ -148,7 +152,7 @@ class TrainingSession:
         """
         if max_steps is not None:
             self.max_steps = max_steps
-        with ENGINE_LOCK, np.errstate(all="ignore"):
+        with np.errstate(all="ignore"):
             if token is not None and token != self.stream_token:
                 return None
             for _ in range(steps):
@@ -173,21 +177,18 @@ class TrainingSession:
 
     def pause(self) -> dict:
         """Stop any stream of this session (after the steps it is taking now) and return the frame."""
-        with ENGINE_LOCK:
-            self.stream_token += 1
-            return self.frame()
+        self.stream_token += 1
+        return self.frame()
 
     def start_stream(self) -> int:
-        with ENGINE_LOCK:
-            self.stream_token += 1
-            return self.stream_token
+        self.stream_token += 1
+        return self.stream_token
 
     def set_hyper(self, lr: float | None, l2: float | None):
-        with ENGINE_LOCK:
-            if lr is not None:
-                self.optimizer.lr = lr
-            if l2 is not None:
-                self.l2 = l2
+        if lr is not None:
+            self.optimizer.lr = lr
+        if l2 is not None:
+            self.l2 = l2
 
     # --- what the page draws -------------------------------------------------------------------------
     def _evaluate(self, x, t):
@@ -199,7 +200,7 @@ class TrainingSession:
 
     def frame(self) -> dict:
         """The state after the latest step (see the module docstring)."""
-        with ENGINE_LOCK, np.errstate(all="ignore"):
+        with np.errstate(all="ignore"):
             train_loss, train_accuracy = self._evaluate(self.x_train, self.t_train)
             test_loss, test_accuracy = self._evaluate(self.x_test, self.t_test)
             with gl.no_grad():
