@@ -339,11 +339,10 @@ def create_app(
                     yield _event("end", {"reason": "the lab's server is stopping"})
                     return
                 try:
-                    current = store.get(session_id)
-                except LabError as error:
+                    frame, stopped = await store.get(session_id).advance(steps_per_frame, token)
+                except LabError as error:  # the session expired, or its worker was restarted
                     yield _event("end", {"reason": error.message, "expired": True})
                     return
-                frame, stopped = await current.advance(steps_per_frame, token)
                 if frame is None:
                     yield _event("end", {"reason": "paused"})
                     return

@@ -27,6 +27,9 @@ import asyncio
 import atexit
 import json
 import multiprocessing
+import multiprocessing.connection
+import os
+import signal
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -100,6 +103,21 @@ def session_drop(session_id: str) -> bool:
         return _SESSIONS.pop(session_id, None) is not None
 
 
+def _worker_start():
+    """A worker ignores Ctrl-C (the terminal sends it to the server and its workers alike; the
+    server stops them), and ends when the server's process ends, however it ends (a killed
+    server cannot tell its workers to stop)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    server = multiprocessing.parent_process()
+    if server is not None:
+
+        def watch():
+            multiprocessing.connection.wait([server.sentinel])
+            os._exit(0)
+
+        threading.Thread(target=watch, name="lab-server-watch", daemon=True).start()
+
+
 # --- the server's side --------------------------------------------------------------------------------
 
 
@@ -126,7 +144,7 @@ class Lane:
     def _start(self):
         if self.inline:
             return ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"lab-lane-{self.index}")
-        return ProcessPoolExecutor(max_workers=1, mp_context=_context())
+        return ProcessPoolExecutor(max_workers=1, mp_context=_context(), initializer=_worker_start)
 
     def submit(self, function, *args) -> Future:
         """Run function(*args) in this lane; a lane whose process died starts a new one (its sessions are gone)."""
@@ -161,10 +179,11 @@ class Lane:
         return await asyncio.wrap_future(self.submit(function, *args))
 
     def close(self):
+        """Stop the worker after the job it is running (at most a race: about two seconds)."""
         with self._lock:
             executor, self._executor = self._executor, None
         if executor is not None:
-            executor.shutdown(wait=False, cancel_futures=True)
+            executor.shutdown(wait=True, cancel_futures=True)
 
 
 class Workers:
