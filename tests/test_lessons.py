@@ -7,6 +7,7 @@ The kernel is the "python3" one, started in lessons/ with GRADLAB_DATA (MNIST) a
 
 import json
 import os
+import re
 import time
 from pathlib import Path
 
@@ -134,3 +135,31 @@ def test_all_lessons_run_within_the_budget():
     total = SPAN[-1] - SPAN[0]
     print(f"\nlesson notebooks: {total:.1f} s from first to last ({sum(TIMES.values()):.1f} s in runs)\n{table}")
     assert total <= BUDGET, f"the lessons took {total:.0f} s, more than {BUDGET} s:\n{table}"
+
+
+SLUGS = [
+    "00_tour",
+    "01_derivatives",
+    "02_gradients",
+    "03_chain_rule_and_backprop",
+    "04_gradient_descent",
+    "05_optimizers",
+    "06_final_project_xor",
+    "07_going_deeper",
+    "08_sums_integrals_probability",
+    "09_recommender",
+]
+
+
+def test_lessons_and_their_solutions_have_the_agreed_names():
+    assert {p.stem for p in NOTEBOOKS} <= set(SLUGS)
+    assert {p.stem for p in (LESSONS / "solutions").glob("*.py")} <= set(SLUGS)
+
+
+def test_each_lab_view_links_to_the_lesson_that_explains_it():
+    page = (ROOT / "src" / "gradlab" / "lab" / "static" / "index.html").read_text(encoding="utf-8")
+    views = re.split(r'<section id="view-', page)[1:]
+    assert len(views) == 5
+    for view in views:
+        links = re.findall(r'class="lesson-link">[^<]*<a href="http://127\.0\.0\.1:8888/lab/tree/(\w+)\.ipynb"', view)
+        assert len(links) == 1 and links[0] in SLUGS, f"view {view.split(chr(34))[0]}: {links}"
