@@ -4,6 +4,7 @@ traceback; every option says its default; long training shows rate, elapsed time
 
 import argparse
 import io
+import os
 import re
 
 import numpy as np
@@ -14,6 +15,7 @@ from hypothesis import strategies as st
 import gradlab.cli as cli
 from gradlab.cli import build_parser, main, plural
 from gradlab.nn import training
+from gradlab.progress import clock
 
 
 def run(capsys, *argv):
@@ -86,11 +88,14 @@ def test_race_writes_its_figure_and_table(capsys, tmp_path):
         (["race", "rosenbrock", "--start", "nan", "1"], "must be a finite number, got nan"),
         (["race", "rosenbrock", "--lr", "inf"], "must be a finite number"),
         (["race", "rosenbrock", "--steps", "100001"], "limited to 100000"),
+        (["race", "rosenbrock", "--figure", "2.5"], "needs a picture format as its ending"),
         (["race", "rosenbrock", "--steps", "ten"], "must be a positive whole number, got 'ten'"),
         (["price", "--a", "nan", "--b", "2", "--cost", "1"], "must be a finite number, got nan"),
         (["price", "--demand", "exponential", "--a", "100", "--cost", "1"], "needs --b"),
         (["price", "--demand", "elasticity", "--a", "100", "--cost", "1"], "needs --elasticity"),
         (["demo", "--lr", "-1"], "must be a positive number"),
+        (["demo", "--seed", "-1"], "must be a whole number >= 0, got -1"),
+        (["recommend", "train", "--seed", "-1"], "must be a whole number >= 0, got -1"),
         (["train", "mnist", "--save", "/no/such/dir/w.npz"], "/no/such/dir does not exist"),
         (["recommend", "train", "--save", "/no/such/dir/m.npz"], "/no/such/dir does not exist"),
         (["lab", "--port", "0"], "between 1 and 65535"),
@@ -225,7 +230,7 @@ def test_progress_on_a_terminal_redraws_one_line():
 
 
 def test_clock():
-    assert (training.clock(5), training.clock(65), training.clock(3725)) == ("0:05", "1:05", "1:02:05")
+    assert (clock(5), clock(65), clock(3725), clock(-1)) == ("0:05", "1:05", "1:02:05", "0:00")
 
 
 # A fuzz over the commands that compute (derive has its own, in test_derive_cli.py): hostile values in
@@ -254,9 +259,26 @@ def command_lines(draw):
     return argv
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=int(os.environ.get("FUZZ_EXAMPLES", 120)),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 @given(argv=command_lines())
 def test_fuzzed_command_lines_never_end_in_a_traceback(capsys, tmp_path_factory, monkeypatch, argv):
     monkeypatch.chdir(tmp_path_factory.getbasetemp())
     code, _, _ = run(capsys, *argv)
     assert code in (0, 1, 2)
+
+
+def test_recommend_train_help_states_the_real_defaults():
+    """The help text names each method's defaults without importing the recommender; this keeps them in step."""
+    from gradlab.apps.recommender import DEFAULTS
+
+    train = dict(subparsers(build_parser()))["recommend train"]
+    helps = {action.dest: " ".join(action.help.split()) for action in train._actions}
+    for dest, key in (("factors", "factors"), ("epochs", "epochs"), ("reg", "reg"), ("reg_bias", "reg_bias")):
+        for method, values in DEFAULTS.items():
+            if key in values:
+                assert f"{method} {values[key]:g}" in helps[dest], (dest, method, helps[dest])
+    assert f"default {DEFAULTS['sgd']['lr']:g}" in helps["lr"]

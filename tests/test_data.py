@@ -32,8 +32,9 @@ from gradlab.data import (
     movielens,
     train_test_split,
 )
+from reference_data import HINT, SHARED_DATA
 
-MNIST = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
+MNIST = SHARED_DATA / "mnist"
 TEST_FILES = ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
 TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]  # official, per digit 0..9
 TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
@@ -42,7 +43,7 @@ TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
 @pytest.fixture(scope="module")
 def mnist_dir():
     if not MNIST.is_dir():
-        pytest.skip(f"the MNIST reference files are not present at {MNIST}")
+        pytest.skip(f"the MNIST reference files are not present at {MNIST}: {HINT}")
     return MNIST
 
 

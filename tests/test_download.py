@@ -29,15 +29,16 @@ from gradlab.cli import main
 from gradlab.data import download as dl
 from gradlab.data import mnist, movielens
 from gradlab.data.download import ChecksumError, DownloadError, Progress, fetch, sha256_in
+from reference_data import HINT, SHARED_DATA
 
-SHARED = Path(__file__).parents[1].parent / "shared" / "data"
+SHARED = SHARED_DATA
 MNIST = SHARED / "mnist"
 ML100K = SHARED / "ml-100k"
 MNIST_NAMES = tuple(mnist.SHA256)
 TRAIN_IMAGES = "train-images-idx3-ubyte.gz"
 
 pytestmark = pytest.mark.skipif(
-    not (MNIST.is_dir() and ML100K.is_dir()), reason=f"the reference data is not present at {SHARED}"
+    not (MNIST.is_dir() and ML100K.is_dir()), reason=f"the reference data is not present at {SHARED}: {HINT}"
 )
 
 

@@ -4,17 +4,16 @@ The full runs (all 60,000 images, >= 98 % for the MLP and >= 99 % for the CNN on
 test set, time per epoch beside PyTorch) are in benchmarks/mnist.py.
 """
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from gradlab import nn
 from gradlab.apps.mnist import cnn, mlp, train_mnist
 from gradlab.cli import main
+from reference_data import HINT, SHARED_DATA
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
-pytestmark = pytest.mark.skipif(not DATA.exists(), reason=f"the MNIST files are not at {DATA}")
+DATA = SHARED_DATA / "mnist"
+pytestmark = pytest.mark.skipif(not DATA.exists(), reason=f"the MNIST files are not at {DATA}: {HINT}")
 
 
 def test_mlp_learns_digits_from_two_thousand_images():

@@ -3,7 +3,6 @@
 import argparse
 import io
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,8 +12,9 @@ from gradlab.apps import recommender as rec
 from gradlab.apps.recommender import FactorModel, fit_als, fit_baseline, fit_sgd, precision_recall_at_k
 from gradlab.apps.recommender_cli import add_recommend_command, run
 from gradlab.data.movielens import IdMap, Ratings, load_csv_ratings, load_ratings, load_split, load_titles
+from reference_data import HINT, SHARED_DATA
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "ml-100k"
+DATA = SHARED_DATA / "ml-100k"
 needs_data = pytest.mark.skipif(
     not (DATA / "u.data").is_file(), reason=f"MovieLens 100K is not at {DATA} (the shared reference data folder)"
 )
@@ -24,14 +24,14 @@ STAR_WARS, EMPIRE, JEDI = 50, 172, 181
 @pytest.fixture(scope="module")
 def split():
     if not (DATA / "u.data").is_file():
-        pytest.skip(f"MovieLens 100K is not at {DATA} (the shared reference data folder)")
+        pytest.skip(f"MovieLens 100K is not at {DATA} (the shared reference data folder): {HINT}")
     return load_split(DATA, 1)
 
 
 @pytest.fixture(scope="module")
 def titles():
     if not (DATA / "u.item").is_file():
-        pytest.skip(f"MovieLens 100K is not at {DATA} (the shared reference data folder)")
+        pytest.skip(f"MovieLens 100K is not at {DATA} (the shared reference data folder): {HINT}")
     return load_titles(DATA)
 
 

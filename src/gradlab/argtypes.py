@@ -68,3 +68,17 @@ def output_file(text: str) -> str:
     if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
         raise argparse.ArgumentTypeError(f"cannot write {text}: permission denied (choose another folder)")
     return str(path)
+
+
+FIGURE_FORMATS = (".png", ".svg", ".pdf", ".jpg", ".jpeg")
+
+
+def figure_file(text: str) -> str:
+    """A figure to write: 'none' to skip it, else an output_file whose name ends in a format matplotlib writes."""
+    if text.lower() == "none":
+        return "none"
+    if Path(text).suffix.lower() not in FIGURE_FORMATS:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} needs a picture format as its ending: one of {', '.join(FIGURE_FORMATS)} (or 'none')"
+        )
+    return output_file(text)

@@ -15,7 +15,7 @@ import warnings
 import numpy as np
 
 from . import __version__
-from .argtypes import finite, output_file, positive, whole
+from .argtypes import figure_file, finite, output_file, positive, whole
 
 RACE_OPTIMIZERS = "sgd,momentum,adam"
 
@@ -33,14 +33,24 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"gradlab {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    demo = commands.add_parser("demo", help="train a small network on built-in data and show what it learned")
+    demo = commands.add_parser(
+        "demo",
+        help="train a small network on built-in data and show what it learned",
+        description="A 2-16-16-2 network learns to separate two interleaved moons by full-batch gradient "
+        "descent, w <- w - lr * dL/dw, then draws its decision regions in the terminal.",
+    )
     demo.add_argument("--epochs", type=whole(1), default=300, help="gradient-descent steps (default 300)")
     demo.add_argument("--lr", type=positive, default=0.5, help="learning rate (default 0.5)")
-    demo.add_argument("--seed", type=int, default=0, help="random seed for data and weights (default 0)")
+    demo.add_argument("--seed", type=whole(0), default=0, help="random seed for data and weights (default 0)")
 
     add_derive_command(commands)
 
-    price = commands.add_parser("price", help="the profit-maximising price for a demand model (course project 1)")
+    price = commands.add_parser(
+        "price",
+        help="the profit-maximising price for a demand model (course project 1)",
+        description="Profit(p) = (p - cost) * demand(p) is largest where its derivative is zero: found by "
+        "Newton's method or gradient ascent, and checked against the closed form.",
+    )
     price.add_argument(
         "--demand",
         choices=["linear", "exponential", "elasticity"],
@@ -58,7 +68,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="newton (second derivative) or gradient (ascent) (default newton)",
     )
 
-    race = commands.add_parser("race", help="several optimizers on a classic landscape: a table and a figure")
+    race = commands.add_parser(
+        "race",
+        help="several optimizers on a classic landscape: a table and a figure",
+        description="Run several optimizers from the same start on a test function with known minima; "
+        "print how fast each gets there and draw their paths.",
+    )
     race.add_argument("landscape", choices=list(LANDSCAPES), metavar="LANDSCAPE", help=", ".join(LANDSCAPES))
     race.add_argument(
         "--optimizers",
@@ -72,12 +87,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     race.add_argument(
         "--figure",
-        type=lambda text: text if text.lower() == "none" else output_file(text),
+        type=figure_file,
         default="race.png",
         help="where to write the figure (default race.png; 'none' to skip)",
     )
 
-    train = commands.add_parser("train", help="train a network on a real data set (MNIST)")
+    train = commands.add_parser(
+        "train",
+        help="train a network on a real data set (MNIST)",
+        description="Train an MLP or a CNN on the 60,000 MNIST training images with Adam and report the "
+        "accuracy on the 10,000 test images. Get the data first with `gradlab data download mnist`.",
+    )
     train.add_argument("dataset", choices=["mnist"], help="the data set (mnist)")
     train.add_argument(
         "--model", choices=["mlp", "cnn"], default="mlp", help="mlp (784-512-512-10) or cnn (default mlp)"
@@ -256,6 +276,12 @@ def _race(args) -> int:
     except ValueError as error:
         args.subparser.error(str(error))
     print(result.table())
+    diverged = [name for name, run in result.runs.items() if run.diverged]
+    if diverged:
+        print(
+            f"{', '.join(diverged)} diverged: each step overshot the valley. Try a smaller --lr "
+            f"(now {args.lr:g}), e.g. --lr {args.lr / 10:g}."
+        )
     if args.figure.lower() != "none":
         try:
             result.figure(args.figure)

@@ -112,16 +112,16 @@ def run(epochs: int = 300, lr: float = 0.5, seed: int = 0, out=None) -> DemoResu
                     f"accuracy {accuracy(params, x, y):6.1%}{line_end}"
                 )
                 out.flush()
-        with gl.no_grad():
-            last_loss = gl.cross_entropy(forward(params, x), y).item()
-        result = DemoResult(accuracy(params, x, y), first_loss, last_loss)
+        # the loss of the last step, the one the progress line shows (a step that broke off on a
+        # non-finite loss reports that loss)
+        result = DemoResult(accuracy(params, x, y), first_loss, value)
     out.write(
         f"{'' if line_end else chr(10)}\ntrained in {time.perf_counter() - start:.1f} s; "
         f"final accuracy {result.accuracy:.1%}\n\n"
     )
     if result.diverged:
         out.write(
-            f"diverged: the loss went from {first_loss:.4g} to {last_loss:.4g} instead of falling. Each step "
+            f"diverged: the loss went from {first_loss:.4g} to {result.last_loss:.4g} instead of falling. Each step "
             f"w <- w - lr * dL/dw overshoots the minimum when the learning rate ({lr:g}) is too large: "
             "try a smaller --lr (default 0.5).\n\n"
         )

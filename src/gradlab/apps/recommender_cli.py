@@ -43,16 +43,16 @@ def add_recommend_command(subparsers) -> argparse.ArgumentParser:
         "--data", help="the ml-100k folder, or a user,item,rating CSV (default ~/.cache/gradlab/ml-100k)"
     )
     train.add_argument("--model", choices=["sgd", "als", "baseline"], default="sgd", help="how to fit (default sgd)")
+    train.add_argument("--factors", type=whole(0), help="latent factors k (default: sgd 100, als 20)")
+    train.add_argument("--epochs", type=whole(1), help="passes over the ratings (default: sgd 30, als 10, baseline 10)")
+    train.add_argument("--lr", type=positive, help="SGD learning rate (default 0.01)")
     train.add_argument(
-        "--factors", type=whole(0), help="latent factors k (default: the method's own; training prints it)"
+        "--reg",
+        type=non_negative,
+        help="λ on the factors; SGD charges it per rating, ALS per user and per item (default: sgd 0.08, als 15)",
     )
-    train.add_argument("--epochs", type=whole(1), help="passes over the ratings (default: the method's own)")
-    train.add_argument("--lr", type=positive, help="SGD learning rate (default: the method's own)")
-    train.add_argument(
-        "--reg", type=non_negative, help="λ on the factors (SGD: charged per rating; ALS: per user and per item)"
-    )
-    train.add_argument("--reg-bias", type=non_negative, help="λ_b on the biases")
-    train.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    train.add_argument("--reg-bias", type=non_negative, help="λ_b on the biases (default: sgd 0.02, als 5)")
+    train.add_argument("--seed", type=whole(0), default=0, help="random seed (default 0)")
     split = train.add_mutually_exclusive_group()
     split.add_argument("--fold", type=int, choices=[1, 2, 3, 4, 5], default=1, help="official split to use (default 1)")
     split.add_argument("--all", action="store_true", help="fit on all 100,000 ratings (no test score)")
@@ -165,7 +165,14 @@ def _similar(args, out) -> int:
     if int(model.items.index(args.item)) < 0:
         raise KeyError(f"item {args.item} is not in the model's training data (see u.item for the ids)")
     print(f"because you watched {title or 'item ' + args.item}: (cosine of the item factors)", file=out)
-    _print_list(model.similar(args.item, args.n), "cosine", out)
+    found = model.similar(args.item, args.n)
+    _print_list(found, "cosine", out)
+    if len(found) < args.n:
+        print(
+            f"({len(found)} of the {args.n} asked for: only movies rated at least 5 times in training are "
+            "compared, since the factors of a rarely rated movie say little)",
+            file=out,
+        )
     return 0
 
 

@@ -22,7 +22,7 @@ import sys
 import time
 from pathlib import Path
 
-from ..argtypes import whole
+from ..argtypes import positive, whole
 
 __all__ = ["add_data_command", "run"]
 
@@ -68,6 +68,13 @@ def add_data_command(subparsers) -> argparse.ArgumentParser:
         metavar="N",
         help="attempts after a cut connection, per address (default 3)",
     )
+    download.add_argument(
+        "--timeout",
+        type=positive,
+        default=15.0,
+        metavar="SECONDS",
+        help="give up on an address that sends nothing for this long (default 15)",
+    )
     download.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
     return data
 
@@ -96,7 +103,9 @@ def run(args) -> int:
     folder = Path(args.to).expanduser() if args.to else default
     start = time.monotonic()
     try:
-        folder = download(folder, mirror=args.mirror or mirrors, retries=args.retries, progress=not args.quiet)
+        folder = download(
+            folder, mirror=args.mirror or mirrors, retries=args.retries, timeout=args.timeout, progress=not args.quiet
+        )
     except KeyboardInterrupt:
         print(
             f"\ngradlab data download: interrupted; what was fetched is kept (a .part file in {folder}): "

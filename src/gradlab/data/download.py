@@ -35,6 +35,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..progress import clock
+
 __all__ = [
     "ChecksumError",
     "DownloadError",
@@ -120,12 +122,6 @@ def _size(n: float) -> str:
     raise AssertionError
 
 
-def _clock(seconds: float) -> str:
-    seconds = round(seconds)
-    hours, rest = divmod(seconds, 3600)
-    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
-
-
 class Progress:
     """Progress of one file on a text stream (stderr by default).
 
@@ -207,7 +203,7 @@ class Progress:
             parts.append(_size(self.done))
         parts.append(f"{_size(rate)}/s")
         if self.total and rate > 0:
-            parts.append(f"{_clock((self.total - self.done) / rate)} left")
+            parts.append(f"{clock((self.total - self.done) / rate)} left")
         return ", ".join(parts)
 
     def _draw(self) -> None:
@@ -217,7 +213,7 @@ class Progress:
             bar = " [" + "#" * filled + "." * (self.width - filled) + "]"
             figures = f"{100 * self.done / self.total:3.0f}%  {_size(self.done)}/{_size(self.total)}"
             running = rate > 0 and self.done < self.total
-            left = f"  {_clock((self.total - self.done) / rate)} left" if running else ""
+            left = f"  {clock((self.total - self.done) / rate)} left" if running else ""
         else:
             bar, figures, left = "", _size(self.done), ""
         columns = shutil.get_terminal_size((80, 24)).columns - 1  # a wrapped line cannot be redrawn with \r
@@ -335,7 +331,7 @@ def fetch(
     *,
     retries: int = 3,
     backoff: float = 1.0,
-    timeout: float = 60.0,
+    timeout: float = 15.0,
     progress=True,
     interval: float = 10.0,
     sleep: Callable[[float], None] = time.sleep,

@@ -147,9 +147,9 @@ def _missing_message(folder: Path, missing: list[Path], is_default: bool) -> str
     names = ", ".join(path.name for path in missing)
     notes = [] if folder.is_dir() else ["this folder does not exist"]
     if is_default and os.environ.get("GRADLAB_DATA"):
-        notes.append("from $GRADLAB_DATA: pass root= to look elsewhere")
+        notes.append("from $GRADLAB_DATA: use --data DIR (Python: root=) to look elsewhere")
     elif is_default:
-        notes.append("the default folder: set $GRADLAB_DATA or pass root= to look elsewhere")
+        notes.append("the default folder: set $GRADLAB_DATA or use --data DIR (Python: root=) to look elsewhere")
     where = f"{folder} ({'; '.join(notes)})" if notes else f"{folder}"
     lines = [
         f"MNIST file(s) not found: {names}",
@@ -283,15 +283,16 @@ def _check_sum(path: Path, raw: bytes) -> None:
     raise ValueError(
         f"{path}: SHA-256 checksum mismatch: the file's sum is {digest}, expected {expected or 'a listed sum'}. "
         f"The file is incomplete, corrupt or not the original: run `{download_command(path.parent)}` (it replaces "
-        f"a file whose sum is wrong), list a copy you trust in {CHECKSUMS_FILE} beside it, "
-        "or pass verify=False to read it anyway"
+        f"a file whose sum is wrong), or, for a copy you trust that is not the published file, list its sum in "
+        f"{CHECKSUMS_FILE} beside it (`sha256sum *.gz > {CHECKSUMS_FILE}` in that folder; from Python, verify=False "
+        "reads it unchecked)"
     )
 
 
 def download_mnist(
     root=None,
     mirror: str | Sequence[str] = MIRRORS,
-    timeout: float = 60.0,
+    timeout: float = 15.0,
     *,
     retries: int = 3,
     backoff: float = 1.0,
@@ -335,9 +336,10 @@ def download_mnist(
         except (ChecksumError, DownloadError) as error:
             advice = (
                 f"To use MNIST offline, copy the four .gz files into {folder} by other means "
-                f"(sources: {', '.join(mirrors)})."
+                f"(sources: {', '.join(mirrors)}); if they are not the published files (a re-compressed copy), "
+                f"list their sums there with `sha256sum *.gz > {CHECKSUMS_FILE}`."
             )
             if isinstance(error, DownloadError):
-                advice += " Pass mirror= (on the command line --mirror URL) to try another server."
+                advice += " Try another server with --mirror URL (from Python: mirror=)."
             raise type(error)(f"{error}\n{advice}") from None
     return folder

@@ -213,7 +213,7 @@ def _check_sum(path: Path, raw: bytes) -> None:
     if listed is None and published is None:
         raise ValueError(
             f"{path}: no SHA-256 sum is known for this file: list it in {CHECKSUMS_FILE} beside it "
-            "(sha256sum FILE >> SHA256SUMS), or pass verify=False to read it unchecked"
+            "(sha256sum FILE >> SHA256SUMS; from Python, verify=False reads it unchecked)"
         )
     expected = " or ".join(
         f"{value} ({source})"
@@ -223,7 +223,7 @@ def _check_sum(path: Path, raw: bytes) -> None:
     raise ValueError(
         f"{path}: SHA-256 checksum mismatch: the file's sum is {digest}, expected {expected}. "
         f"The file is incomplete, corrupt or edited: run `{download_command(path.parent)}` to fetch it again, "
-        "or pass verify=False to read it anyway"
+        "or, from Python, pass verify=False to read it anyway"
     )
 
 
@@ -434,7 +434,7 @@ def _ids(values: list[str], role: str, path: Path, line_of: list[int]) -> np.nda
 def download_movielens(
     root=None,
     mirror: str | Sequence[str] = MIRRORS,
-    timeout: float = 60.0,
+    timeout: float = 15.0,
     *,
     retries: int = 3,
     backoff: float = 1.0,
@@ -476,7 +476,7 @@ def download_movielens(
     except (ChecksumError, DownloadError) as error:
         advice = f"To use MovieLens 100K offline, unzip a copy of {ARCHIVE} into {folder} by other means ({URL})."
         if isinstance(error, DownloadError):
-            advice += " Pass mirror= (on the command line --mirror URL) to try another server."
+            advice += " Try another server with --mirror URL (from Python: mirror=)."
         archive.unlink(missing_ok=True)  # only ever a checked archive has this name
         raise type(error)(f"{error}\n{advice}") from None
     names, skipped = _extract(archive, folder)

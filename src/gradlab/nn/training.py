@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import autodiff as gl
+from ..progress import clock
 from .module import Module
 
 __all__ = ["Callback", "EarlyStopping", "History", "LearningRateSchedule", "evaluate", "fit", "predict"]
@@ -97,13 +98,6 @@ def _accuracy(output: np.ndarray, labels: np.ndarray) -> float | None:
     if output.ndim == labels.ndim and output.shape == labels.shape and set(np.unique(labels)) <= {0, 1}:
         return float(np.mean((output > 0) == (labels > 0.5)))
     return None
-
-
-def clock(seconds: float) -> str:
-    """A duration as m:ss, or h:mm:ss past an hour."""
-    seconds = max(round(seconds), 0)
-    hours, rest = divmod(seconds, 3600)
-    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
 
 
 class _Progress:
