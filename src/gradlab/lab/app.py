@@ -17,6 +17,9 @@
     GET  /api/train/{id}/stream         train continuously, frames as Server-Sent Events
     DELETE /api/train/{id}              end the session (POST /api/train/{id}/end: the same, for sendBeacon)
 
+Light requests are answered in the server's threads, side by side; descent, the race and the training
+sessions run in worker processes (workers.py), so that many users can share one lab.
+
 Bad input gets HTTP 422 and {"detail": one readable sentence, "field": the control it concerns}; every other
 error (404 for an unknown path or training session, 405, 500) has the same shape (schemas.ErrorBody), and the
 OpenAPI schema (/api/openapi.json) declares it for every route.

@@ -14,11 +14,15 @@ one session (create, step, pause, settings, end) happen in the order they were s
 answers with the response's JSON text, so the server only passes it on. The numbers are those of
 a single-user run: the same code on the same inputs, seeds included.
 
-Measured on 2 cores (benchmarks/lab_concurrency.py): a 10 ms derivative request went from 1 s
-(waiting behind a race on the engine's lock) to within 1.5x of its time alone.
+Measured on a busy 2-core machine (benchmarks/lab_concurrency.py), a default derivative request
+(about 10 ms alone) took 48x its time alone while a maximum race ran, and 15x with 16 training
+streams open, when one lock guarded the engine and everything ran in the server's threads; with
+the lanes, 1.5x and 2.5x. Two lanes beat one (more frames a second for the streams, the same
+light-request latency), and light requests stay in the server: a lane's queue would make them
+wait behind a race.
 
-`Workers(0)` runs everything in the server's process instead (one thread does all heavy work in
-order): for a machine that cannot start processes, and for tests that change the lab's limits.
+`Workers(0)` runs the heavy work in the server's process instead, in one thread, in order: for
+a machine that cannot start processes.
 """
 
 from __future__ import annotations
