@@ -1,0 +1,159 @@
+"""Lesson 7's checkers: each accepts its reference solution, rejects typical wrong answers with their own
+hints, and says "not attempted" for the unchanged exercise."""
+
+import numpy as np
+import pytest
+
+from gradlab.exercises import check, solutions
+
+SOLUTIONS = solutions.load("07_going_deeper")
+
+
+def solution(name):
+    """The function the reference solution's block defines (its own check call is captured, not printed)."""
+    calls = []
+    namespace = {"np": np, "check": lambda exercise, fn, **kw: calls.append((exercise, fn))}
+    exec(SOLUTIONS[name], namespace)
+    assert [exercise for exercise, _ in calls] == [name]
+    return calls[0][1]
+
+
+def failed(name, fn):
+    result = check(name, fn)
+    assert result.status == "failed", result
+    return result.message
+
+
+def unattempted(*args):
+    raise NotImplementedError
+
+
+def test_every_exercise_has_a_solution():
+    assert set(SOLUTIONS) == {"deeper.jacobian", "deeper.hessian_2x2", "deeper.newton_step"}
+
+
+@pytest.mark.parametrize("name", ["deeper.jacobian", "deeper.hessian_2x2", "deeper.newton_step"])
+def test_reference_solution_passes_and_unattempted_is_not_attempted(name):
+    assert check(name, solution(name)).status == "passed"
+    result = check(name, unattempted)
+    assert result.status == "not attempted" and "not attempted" in result.message
+
+
+# deeper.jacobian -------------------------------------------------------------------------------------------
+
+
+def test_jacobian_transposed():
+    right = solution("deeper.jacobian")
+    message = failed("deeper.jacobian", lambda x: right(x).T)
+    assert "(2, 3), expected (3, 2): rows are outputs" in message
+
+
+def test_jacobian_missing_inner_derivative():
+    right = solution("deeper.jacobian")
+
+    def wrong(x):
+        j = right(x)
+        j[1] = np.cos(x[0] * x[1])
+        return j
+
+    assert "missing the inner derivative" in failed("deeper.jacobian", wrong)
+
+
+def test_jacobian_power_rule_factor():
+    right = solution("deeper.jacobian")
+
+    def wrong(x):
+        j = right(x)
+        j[0, 0] = x[0] * x[1]
+        return j
+
+    assert "J[0, 0] = ∂(x₀²·x₁)/∂x₀ is off by a factor 2" in failed("deeper.jacobian", wrong)
+
+
+def test_jacobian_sign_flipped():
+    right = solution("deeper.jacobian")
+    assert "every entry has the wrong sign" in failed("deeper.jacobian", lambda x: -right(x))
+
+
+def test_jacobian_product_rule_missing_term_names_the_entry():
+    right = solution("deeper.jacobian")
+
+    def wrong(x):
+        j = right(x)
+        j[2, 1] = np.exp(x[1])  # d/dx₁ of x₀·e^(x₁) without its x₀
+        return j
+
+    message = failed("deeper.jacobian", wrong)
+    assert "J[2, 1] = ∂f3/∂x1" in message and "expected" in message
+
+
+# deeper.hessian_2x2 ----------------------------------------------------------------------------------------
+
+
+def test_hessian_returned_the_gradient():
+    message = failed("deeper.hessian_2x2", lambda x, y: np.array([3 * x**2 * y, x**3 + np.cos(y)]))
+    assert "that is the shape of the gradient" in message
+
+
+def test_hessian_no_mixed_partials():
+    right = solution("deeper.hessian_2x2")
+    message = failed("deeper.hessian_2x2", lambda x, y: np.diag(np.diag(right(x, y))))
+    assert "off-diagonal entries are 0" in message
+
+
+def test_hessian_not_symmetric():
+    right = solution("deeper.hessian_2x2")
+
+    def wrong(x, y):
+        h = right(x, y)
+        h[1, 0] = 3 * x**2 * y
+        return h
+
+    assert "not symmetric" in failed("deeper.hessian_2x2", wrong)
+
+
+def test_hessian_second_derivative_of_sine():
+    right = solution("deeper.hessian_2x2")
+
+    def wrong(x, y):
+        h = right(x, y)
+        h[1, 1] = np.cos(y)
+        return h
+
+    assert "is −sin(y), not cos(y)" in failed("deeper.hessian_2x2", wrong)
+
+
+def test_hessian_power_rule_factor():
+    right = solution("deeper.hessian_2x2")
+
+    def wrong(x, y):
+        h = right(x, y)
+        h[0, 0] = 3 * x * y
+        return h
+
+    assert "H[0, 0] is off by a factor 2" in failed("deeper.hessian_2x2", wrong)
+
+
+# deeper.newton_step ----------------------------------------------------------------------------------------
+
+
+def test_newton_multiplied_by_h():
+    assert "you multiplied the gradient by H" in failed("deeper.newton_step", lambda x, g, H: x - H @ g)
+
+
+def test_newton_uphill():
+    message = failed("deeper.newton_step", lambda x, g, H: x + np.linalg.solve(H, g))
+    assert "you stepped uphill" in message
+
+
+def test_newton_plain_gradient_step():
+    assert "gradient step with learning rate 1" in failed("deeper.newton_step", lambda x, g, H: x - g)
+
+
+def test_newton_returned_the_step():
+    message = failed("deeper.newton_step", lambda x, g, H: np.linalg.solve(H, g))
+    assert "you returned the step" in message
+
+
+def test_newton_passes_with_explicit_inverse_too():
+    assert check("deeper.newton_step", lambda x, g, H: x - np.linalg.inv(H) @ g).status == "passed"
