@@ -151,3 +151,35 @@ def test_an_in_place_change_in_another_thread_is_still_caught():
     finish(*run_in_thread(change))
     with pytest.raises(RuntimeError, match="modified in place"):
         y.backward()
+
+
+def test_the_cache_of_constant_arrays_is_safe_to_fill_from_many_threads(monkeypatch):
+    """relu and bias gradients share cached read-only arrays (ops/_common.py). Filling the cache
+    from several threads at once, past its budget so it starts afresh again and again, must not
+    fail ("dictionary changed size during iteration") nor hand out a wrong array."""
+    from gradlab.autodiff.ops import _common
+
+    monkeypatch.setattr(_common, "_CONSTANTS_BUDGET", 200 * 8)  # room for about 200 numbers
+    monkeypatch.setattr(_common, "_constants", {})
+    monkeypatch.setattr(_common, "_constants_bytes", 0)
+    start = threading.Barrier(4, timeout=60)
+
+    def worker(offset):
+        start.wait()
+        for i in range(3000):
+            n = 1 + (offset + i) % 97
+            zeros = _common.cached_zeros(np.empty(n))
+            assert zeros.shape == (n,) and not zeros.any() and not zeros.flags.writeable
+            ones = _common.sum_rows(np.ones((n, 2)))  # ones(n) @ g
+            np.testing.assert_array_equal(ones, [n, n])
+        return True
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible, mid-insert and mid-sum
+    try:
+        runs = [run_in_thread(lambda k=k: worker(31 * k)) for k in range(4)]
+        assert all(finish(thread, result) for thread, result in runs)
+    finally:
+        sys.setswitchinterval(interval)
+    kept = sum(a.nbytes for a in _common._constants.values())
+    assert kept == _common._constants_bytes <= _common._CONSTANTS_BUDGET

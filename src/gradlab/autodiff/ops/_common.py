@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 from ..function import ShapeError
@@ -82,6 +84,8 @@ def cached_zeros(x: np.ndarray) -> np.ndarray:
 
 
 _constants: dict = {}
+_constants_bytes = 0  # the sum of the cached arrays' sizes, kept beside the table (never summed over it)
+_constants_lock = threading.Lock()  # threads share the table: a lock around each insertion
 _CONSTANTS_BUDGET = 64 * 2**20  # bytes of cached constants kept at most
 
 
@@ -89,16 +93,25 @@ def _constant(make, shape, dtype) -> np.ndarray:
     """make(shape, dtype), made once per (make, shape, dtype) and read-only (callers must not change
     it). At most 64 MiB are kept (the table starts afresh when a new array would exceed that), so
     a program cycling through many shapes does not hoard memory; larger arrays are not kept.
+
+    Reading needs no lock (one dict lookup is atomic); inserting takes one, so two threads never
+    count or clear the table at the same time.
     """
+    global _constants_bytes
     key = (make, shape, dtype)
     array = _constants.get(key)
     if array is None:
         array = make(shape, dtype)
         array.flags.writeable = False
         if array.nbytes <= _CONSTANTS_BUDGET:
-            if sum(a.nbytes for a in _constants.values()) + array.nbytes > _CONSTANTS_BUDGET:
-                _constants.clear()
-            _constants[key] = array
+            with _constants_lock:
+                if key in _constants:  # another thread made it meanwhile: share its array
+                    return _constants[key]
+                if _constants_bytes + array.nbytes > _CONSTANTS_BUDGET:
+                    _constants.clear()
+                    _constants_bytes = 0
+                _constants[key] = array
+                _constants_bytes += array.nbytes
     return array
 
 
