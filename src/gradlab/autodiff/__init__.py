@@ -11,7 +11,8 @@ Read it in this order, one file per stop:
 6. Forward mode: `forward_mode.py`, tangents pushed through each op at nested levels.
 7. The transforms: `functional.py` (grad, value_and_grad, vjp, jvp, vmap, ...), then
    `jacobians.py` (jacrev, jacfwd, hessian, hvp), `custom.py` (custom_vjp), `checking.py`
-   (finite differences, gradcheck), `graph.py` (to_dot).
+   (finite differences, gradcheck), `graph.py` (walk, the one public view of a recorded graph,
+   and to_dot, drawn with it).
 
 Alongside: `modes.py` (the per-thread switches: no_grad, enable_grad, detect_anomaly,
 keep_values), `versions.py` (the clock, and in-place change detection), `pytree.py`.
@@ -22,7 +23,7 @@ from . import ops
 from .checking import GradcheckError, GradcheckResult, gradcheck, numerical_derivative, numerical_gradient
 from .custom import custom_vjp
 from .functional import elementwise_grad, grad, jvp, stop_gradient, value_and_grad, vjp, vmap
-from .graph import to_dot
+from .graph import Node, to_dot, walk
 from .jacobians import hessian, hvp, jacfwd, jacobian, jacrev
 from .ops import *  # noqa: F403  (every op as a function: gl.exp, gl.matmul, ...)
 from .function import Function, ShapeError
@@ -34,6 +35,7 @@ __all__ = [
     "Function",
     "GradcheckError",
     "GradcheckResult",
+    "Node",
     "ShapeError",
     "Tensor",
     "as_tensor",
@@ -60,5 +62,6 @@ __all__ = [
     "value_and_grad",
     "vjp",
     "vmap",
+    "walk",
     *ops.__all__,
 ]

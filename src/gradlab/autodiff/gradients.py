@@ -3,8 +3,9 @@
 The functional transforms (grad, vjp, jacobians) are built on it. Two things set it apart from
 `backward()`:
 
-- Pruning: before the sweep, a walk marks the nodes from which an asked-for value can be reached
-  (`Targets.relevant`); the sweep sends nothing towards the others.
+- Pruning: before the sweep, a pass over the graph in recording order (graph.py's
+  `recorded_order`, the order `gl.walk` shows) marks the nodes from which an asked-for value can
+  be reached (`Targets.relevant`); the sweep sends nothing towards the others.
 - Nesting: grad(grad(f)) runs a sweep inside a function that an outer sweep will differentiate.
   The inner sweep must then be recorded. `nested_gradients` decides that by itself: it records
   when the output depends on values recorded before the inner transform started (the clock's
@@ -18,6 +19,7 @@ import numpy as np
 from . import forward_mode
 from .backward import seed_gradient, sweep_from
 from .function import Function
+from .graph import reached, recorded_order
 from .tensor import Tensor
 from .versions import clock
 
@@ -45,27 +47,22 @@ class Targets:
             self._mark(root._node, start)
 
     def _mark(self, root: Function, start: int):
-        """Post-order walk (iterative): a node is relevant if it is wanted or one of its parents is."""
-        stack = [(root, False)]
-        seen = set()
-        while stack:
-            node, expanded = stack.pop()
-            if expanded:
-                if id(node) in self.wanted or any(p is not None and self.leads_to(p) for p in node.parents):
-                    self.relevant.add(id(node))
-                continue
-            if id(node) in seen:
-                continue
-            seen.add(id(node))
+        """A node is relevant if it is wanted or one of its inputs is: decided in the order the ops
+        were recorded (graph.py's `recorded_order`), so each node's inputs are decided first."""
+        wanted, relevant = self.wanted, self.relevant
+        for node in recorded_order([root]):
             if node.seq < start:
                 self.outer = True
-            stack.append((node, True))
+            leads = id(node) in wanted
             for p in node.parents:
-                if isinstance(p, Function):
-                    if id(p) not in seen:
-                        stack.append((p, False))
-                elif p is not None and id(p) not in self.wanted and p.seq < start:
+                if p is None:
+                    continue
+                if id(p) in relevant or id(p) in wanted:
+                    leads = True
+                elif not isinstance(p, Function) and p.seq < start:
                     self.outer = True  # a leaf from before: an enclosing computation's variable
+            if leads:
+                relevant.add(id(node))
 
     def leads_to(self, value) -> bool:
         """Whether the sweep should send a gradient to `value` (a node or a leaf)."""
@@ -152,23 +149,17 @@ def next_sequence() -> int:
 def recorded_before(values, start: int) -> bool:
     """Whether any of the Tensors depends on ops or leaves recorded before clock reading `start`:
     then an enclosing transform is tracing it (forward-mode nesting is told by the active levels)."""
-    stack, seen = [], set()
+    nodes = []
     for v in values:
         if isinstance(v, Tensor):
             if v._node is not None:
-                stack.append(v._node)
+                nodes.append(v._node)
             elif v.requires_grad and v.seq < start:
                 return True
-    while stack:
-        node = stack.pop()
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
+    for node in reached(nodes):
         if node.seq < start:
             return True
         for p in node.parents:
-            if isinstance(p, Function):
-                stack.append(p)
-            elif p is not None and p.seq < start:
+            if p is not None and not isinstance(p, Function) and p.seq < start:
                 return True
     return False

@@ -33,8 +33,7 @@ from fractions import Fraction
 import numpy as np
 import sympy as sp
 
-from ..autodiff import Tensor, grad, keep_values
-from ..autodiff.tensor import Function
+from ..autodiff import Node, Tensor, grad, keep_values, walk
 
 __all__ = [
     "SymbolicAnswer",
@@ -106,42 +105,36 @@ def symbolic(f, variables=("x",)) -> sp.Expr:
     if out.size != 1:
         raise SymbolicError(f"symbolic() needs a function returning one number, this one returned shape {out.shape}")
     by_leaf = {id(leaf): symbol for leaf, symbol in zip(leaves, symbols)}
-    if out._node is None:
+    if out.is_leaf:
         return by_leaf.get(id(out), _exact(out.data))
-    return _rebuild(out._node, by_leaf)
+    return _rebuild(out, by_leaf)
 
 
-def _rebuild(root: Function, by_leaf: dict) -> sp.Expr:
-    """Post-order walk of the graph (no recursion, so deep formulas are fine)."""
-    done: dict[int, sp.Expr] = {}
-    stack = [(root, False)]
-    while stack:
-        fn, expanded = stack.pop()
-        if id(fn) in done:
-            continue
-        if not expanded:
-            stack.append((fn, True))
-            stack.extend((p, False) for p in fn.parents if isinstance(p, Function) and id(p) not in done)
-            continue
+def _rebuild(out: Tensor, by_leaf: dict) -> sp.Expr:
+    """Each recorded op's SymPy expression, in the order they ran (every input is built first)."""
+    done: dict[Node, sp.Expr] = {}
+    expression = None
+    for node in walk(out):
         operands = []
-        for i, parent in enumerate(fn.parents):
-            if isinstance(parent, Function):
-                operands.append(done[id(parent)])
-            elif isinstance(parent, Tensor) and id(parent) in by_leaf:
-                operands.append(by_leaf[id(parent)])
-            else:
-                constant = fn.inputs[i].data
-                if np.size(constant) != 1:
-                    raise SymbolicError(f"op {fn.name} uses a constant array; symbolic() handles single numbers")
-                operands.append(_exact(np.asarray(constant).reshape(())))
-        name = fn.name
-        if name in _UNARY and len(operands) == 1:
-            done[id(fn)] = _UNARY[name](operands[0])
-        elif name in _BINARY and len(operands) == 2:
-            done[id(fn)] = _BINARY[name](*operands)
+        for x in node.inputs:
+            if isinstance(x, Node):
+                operands.append(done[x])
+            elif isinstance(x, Tensor) and id(x) in by_leaf:
+                operands.append(by_leaf[id(x)])
+            else:  # a constant (keep_values kept it), or a leaf that is not one of the variables
+                if np.size(x.data) != 1:
+                    raise SymbolicError(f"op {node.name} uses a constant array; symbolic() handles single numbers")
+                operands.append(_exact(np.asarray(x.data).reshape(())))
+        if node.name in _UNARY and len(operands) == 1:
+            expression = _UNARY[node.name](operands[0])
+        elif node.name in _BINARY and len(operands) == 2:
+            expression = _BINARY[node.name](*operands)
         else:
-            raise SymbolicError(f"op {name} has no symbolic counterpart here; symbolic() handles element-wise maths")
-    return done[id(root)]
+            raise SymbolicError(
+                f"op {node.name} has no symbolic counterpart here; symbolic() handles element-wise maths"
+            )
+        done[node] = expression
+    return expression  # the last op recorded is out's own
 
 
 def symbolic_derivative(f, variables=("x",), wrt: int = 0, simplify: bool = True) -> sp.Expr:

@@ -23,7 +23,7 @@ import numpy as np
 
 from .. import autodiff as gl
 from ..autodiff.checking import numerical_derivative, numerical_gradient
-from ..autodiff.tensor import Function, Tensor
+from ..autodiff.tensor import Tensor
 from ..calculus import derivative, step_size_study, tangent_line
 from ..calculus.expressions import ExpressionError, parse_expression
 from ..landscapes import LANDSCAPES, Landscape, get_landscape
@@ -445,7 +445,7 @@ def computation_graph(expr: str, x: float, y: float) -> dict:
     def record():
         with gl.keep_values():
             out = f(leaves["x"], leaves["y"])
-        if isinstance(out, Tensor) and out._node is not None:
+        if isinstance(out, Tensor) and not out.is_leaf:
             out.backward(retain_graph=True)
         return out
 
@@ -453,12 +453,11 @@ def computation_graph(expr: str, x: float, y: float) -> dict:
     graph = _Graph()
     if not isinstance(out, Tensor):  # a constant formula
         graph.node("result", kind="constant", label="constant", value=float(out), grad=1.0, output=True)
-    elif out._node is None:  # the formula is just x (or y)
+    elif out.is_leaf:  # the formula is just x (or y)
         graph.leaf(out).update(output=True, grad=1.0)
     else:
         graph.walk(out)
     nodes, edges = graph.nodes, graph.edges
-    _number_in_order(nodes)
     _layer(nodes, edges)
     value = _number(out) if isinstance(out, Tensor) else float(out)
     gradient = {name: _grad(t.grad) if t.grad is not None else 0.0 for name, t in leaves.items()}
@@ -516,12 +515,12 @@ def _grad(g):
     return None if g is None else _number(g)
 
 
-def _local_derivatives(fn: Function):
+def _local_derivatives(node: gl.Node):
     """∂y/∂input_i of one op at the recorded values: the op's own rule with dL/dy = 1."""
     try:
-        grads = fn.vjp(np.ones_like(fn.y), fn.y, *fn.xs)
+        grads = node.local_derivatives()
     except (TypeError, ValueError, ArithmeticError, AttributeError):
-        return [None] * len(fn.parents)
+        return [None] * len(node.inputs)
     return [None if g is None else _number(g) for g in grads]
 
 
@@ -543,32 +542,28 @@ class _Graph:
         return self.node(id(t), kind="variable", label=t.name, value=_number(t), grad=_grad(t.grad))
 
     def walk(self, out: Tensor):
-        """Visit every recorded op from the output back to the inputs (iteratively, like backward)."""
-        stack, seen = [out._node], set()
-        while stack:
-            fn = stack.pop()
-            if id(fn) in seen:
-                continue
-            if len(seen) >= limits.MAX_GRAPH_OPS:
+        """Add every recorded op, from the output back to the inputs (gl.walk's "from_output" order,
+        which numbers the nodes as the page has always laid them out)."""
+        for count, op in enumerate(gl.walk(out, order="from_output")):
+            if count >= limits.MAX_GRAPH_OPS:
                 raise LabError(
                     f"the graph has more than {limits.MAX_GRAPH_OPS} ops; the limit is {limits.MAX_GRAPH_OPS}",
                     field="expr",
                 )
-            seen.add(id(fn))
-            target = self.node(id(fn), kind="op")
-            target.update(label=fn.name, value=_number(fn.y), grad=_grad(fn.saved_grad), seq=fn.seq)
-            if fn is out._node:
+            target = self.node(id(op), kind="op")
+            # seq: the op's place in the order f recorded them (0, 1, ...), not the engine's clock,
+            # which all threads share: the same formula gets the same answer, whoever else computes.
+            target.update(label=op.name, value=_number(op.value), grad=_grad(op.grad), seq=op.index)
+            if count == 0:
                 target["output"] = True
-            local = _local_derivatives(fn)
-            for i, parent in enumerate(fn.parents):
-                if isinstance(parent, Function):
-                    stack.append(parent)
-                    source = self.node(id(parent), kind="op")
-                elif isinstance(parent, Tensor):
-                    source = self.leaf(parent)
+            local = _local_derivatives(op)
+            for i, x in enumerate(op.inputs):
+                if isinstance(x, gl.Node):
+                    source = self.node(id(x), kind="op")
+                elif x is not None and x.requires_grad:
+                    source = self.leaf(x)
                 else:
-                    constant = fn.inputs[i] if fn.inputs is not None else None
-                    value = _number(constant) if constant is not None else None
+                    value = _number(x) if x is not None else None
                     key = ("constant", len(self.nodes))
                     source = self.node(key, kind="constant", label="constant", value=value, grad=None)
                 self.edges.append({"source": source["id"], "target": target["id"], "argument": i, "local": local[i]})
@@ -576,14 +571,6 @@ class _Graph:
         for edge in self.edges:
             target_grad, local = grads[edge["target"]], edge["local"]
             edge["contribution"] = None if local is None or target_grad is None else target_grad * local
-
-
-def _number_in_order(nodes):
-    """seq: each op's place in the order f recorded them (0, 1, ...), not the engine's clock, which
-    all threads share: the same formula gets the same answer, whoever else is computing."""
-    ops = sorted((n for n in nodes if "seq" in n), key=lambda n: n["seq"])
-    for place, node in enumerate(ops):
-        node["seq"] = place
 
 
 def _layer(nodes, edges):
