@@ -91,8 +91,8 @@ class Node:
         """∂y/∂x_i for each input x_i, at the recorded values: the op's reverse rule (vjp) applied
         to dL/dy = 1. For arrays that is Σ_j ∂y_j/∂x_i, the sum over the output's entries.
 
-        None where an input needs no gradient (a constant). Needs the values the rule reads:
-        record inside gl.keep_values(), and sweep with backward(retain_graph=True) if at all.
+        None where the rule skips an input that needs no gradient (a constant). Needs the values
+        the rule reads: record inside gl.keep_values(), and sweep with backward(retain_graph=True).
         """
         op = self._op
         if op.xs is RELEASED:
