@@ -2,37 +2,17 @@
 answers with their own hints, and calls the shipped (unchanged) exercise cell "not attempted". Wrong Value
 classes are the reference class with one typical mistake written into its source."""
 
-import json
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from gradlab.exercises import RESULTS, check, solutions
+from exercise_harness import Lesson, failed
+from gradlab.exercises import check
 
-LESSON = "03_chain_rule_and_backprop"
-NOTEBOOK = Path(__file__).resolve().parents[1] / "lessons" / f"{LESSON}.ipynb"
-SOLUTIONS = solutions.load(LESSON)
-
-
-def exercise_cells():
-    cells = json.loads(NOTEBOOK.read_text(encoding="utf-8"))["cells"]
-    return {c["metadata"]["exercise"]: "".join(c["source"]) for c in cells if "exercise" in c.get("metadata", {})}
-
-
-def run_cell(name, source):
-    """Execute a cell's source as the notebook would; its last line calls check(...). Return that Result."""
-    before = len(RESULTS)
-    exec(compile(source, f"<{name}>", "exec"), {"np": np, "math": math, "check": check})
-    assert len(RESULTS) == before + 1
-    return RESULTS[-1]
-
-
-def failed(name, fn):
-    result = check(name, fn)
-    assert result.status == "failed", result
-    return result.message
+LESSON = Lesson("03_chain_rule_and_backprop", math=math)
+SOLUTIONS = LESSON.solutions
+exercise_cells = LESSON.exercise_cells
 
 
 def test_every_exercise_has_a_solution_and_a_cell():
@@ -42,14 +22,8 @@ def test_every_exercise_has_a_solution_and_a_cell():
 
 
 @pytest.mark.parametrize("name", sorted(SOLUTIONS))
-def test_reference_solution_passes(name):
-    result = run_cell(name, SOLUTIONS[name])
-    assert result.status == "passed", result.message
-
-
-@pytest.mark.parametrize("name", sorted(SOLUTIONS))
-def test_shipped_cell_is_not_attempted(name):
-    assert run_cell(name, exercise_cells()[name]).status == "not attempted"
+def test_reference_solution_passes_and_shipped_cell_is_not_attempted(name):
+    LESSON.assert_cells_work(name)
 
 
 # backprop.by_hand

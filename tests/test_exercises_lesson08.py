@@ -4,28 +4,12 @@ hints, and says "not attempted" for the unchanged exercise."""
 import numpy as np
 import pytest
 
-from gradlab.exercises import check, solutions
+from exercise_harness import Lesson, failed
+from gradlab.exercises import check
 
-SOLUTIONS = solutions.load("08_sums_integrals_probability")
-
-
-def solution(name):
-    """The function the reference solution's block defines (its own check call is captured, not printed)."""
-    calls = []
-    namespace = {"np": np, "check": lambda exercise, fn, **kw: calls.append((exercise, fn))}
-    exec(SOLUTIONS[name], namespace)
-    assert [exercise for exercise, _ in calls] == [name]
-    return calls[0][1]
-
-
-def failed(name, fn):
-    result = check(name, fn)
-    assert result.status == "failed", result
-    return result.message
-
-
-def unattempted(*args):
-    raise NotImplementedError
+LESSON = Lesson("08_sums_integrals_probability")
+SOLUTIONS = LESSON.solutions
+solution = LESSON.solution
 
 
 def test_every_exercise_has_a_solution():
@@ -34,9 +18,7 @@ def test_every_exercise_has_a_solution():
 
 @pytest.mark.parametrize("name", ["integrals.sum_of_squares", "integrals.trapezoid", "integrals.monte_carlo_mean"])
 def test_reference_solution_passes_and_unattempted_is_not_attempted(name):
-    assert check(name, solution(name)).status == "passed"
-    result = check(name, unattempted)
-    assert result.status == "not attempted" and "not attempted" in result.message
+    LESSON.assert_solution_works(name)
 
 
 # integrals.sum_of_squares ----------------------------------------------------------------------------------

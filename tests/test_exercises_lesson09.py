@@ -4,29 +4,13 @@ hints, and says "not attempted" for the unchanged exercise."""
 import numpy as np
 import pytest
 
+from exercise_harness import Lesson, failed
 from gradlab.apps.recommender import _sgd_epoch
-from gradlab.exercises import check, lesson09, solutions
+from gradlab.exercises import lesson09
 
-SOLUTIONS = solutions.load("09_recommender")
-
-
-def solution(name):
-    """The function the reference solution's block defines (its own check call is captured, not printed)."""
-    calls = []
-    namespace = {"np": np, "check": lambda exercise, fn, **kw: calls.append((exercise, fn))}
-    exec(SOLUTIONS[name], namespace)
-    assert [exercise for exercise, _ in calls] == [name]
-    return calls[0][1]
-
-
-def failed(name, fn):
-    result = check(name, fn)
-    assert result.status == "failed", result
-    return result.message
-
-
-def unattempted(*args):
-    raise NotImplementedError
+LESSON = Lesson("09_recommender")
+SOLUTIONS = LESSON.solutions
+solution = LESSON.solution
 
 
 def test_every_exercise_has_a_solution():
@@ -35,9 +19,7 @@ def test_every_exercise_has_a_solution():
 
 @pytest.mark.parametrize("name", ["recommender.grad_p_u", "recommender.grad_b_u", "recommender.sgd_update"])
 def test_reference_solution_passes_and_unattempted_is_not_attempted(name):
-    assert check(name, solution(name)).status == "passed"
-    result = check(name, unattempted)
-    assert result.status == "not attempted" and "not attempted" in result.message
+    LESSON.assert_solution_works(name)
 
 
 def e_of(r, mu, b_u, b_i, p_u, q_i):
