@@ -15,20 +15,8 @@ import numpy as np
 
 from .. import autodiff as gl
 from . import grading
+from .common import mistake
 from .core import Wrong, exercise
-
-
-def _near(value):
-    """A hint predicate: the answer equals `value` (what one particular mistake gives)."""
-    value = np.asarray(value, dtype=np.float64)
-
-    def predicate(got, want):
-        got = np.asarray(got, dtype=np.float64)
-        if got.shape != value.shape:
-            return False
-        return grading.relative_error(got, value) <= 1e-9 and grading.relative_error(got, want) > 1e-9
-
-    return predicate
 
 
 def f(x, y):
@@ -51,18 +39,18 @@ def _partial_x(fn):
             want,
             at=f"(x, y) = ({x:.3g}, {y:.3g})",
             hints=[
-                (_near(x**2 + 6 * x * y), "that is ∂f/∂y: for ∂f/∂x differentiate in x and hold y fixed"),
+                (mistake(x**2 + 6 * x * y), "that is ∂f/∂y: for ∂f/∂x differentiate in x and hold y fixed"),
                 (
-                    _near(2 * x * y + 3 * y**2 + x**2 + 6 * x * y),
+                    mistake(2 * x * y + 3 * y**2 + x**2 + 6 * x * y),
                     "you added ∂f/∂y as well: a partial derivative moves x only, y stays a constant",
                 ),
                 (
-                    _near(2 * x * y + 6 * x * y),
+                    mistake(2 * x * y + 6 * x * y),
                     "3xy² in x gives 3y² (y² is a constant factor), not 6xy: you differentiated in y",
                 ),
-                (_near(2 * x * y), "the term 3xy² is missing: in x it contributes 3y²"),
-                (_near(3 * y**2), "the term x²y is missing: in x it contributes 2xy"),
-                (_near(2 * x + 3 * y**2), "x²y differentiates in x to 2x·y: keep the constant factor y"),
+                (mistake(2 * x * y), "the term 3xy² is missing: in x it contributes 3y²"),
+                (mistake(3 * y**2), "the term x²y is missing: in x it contributes 2xy"),
+                (mistake(2 * x + 3 * y**2), "x²y differentiates in x to 2x·y: keep the constant factor y"),
             ],
         )
         grading.gradient_check(lambda x, y=y: f(x, y), lambda x, y=y: fn(x, y), x, at=f"(x, y) = ({x:.3g}, {y:.3g})")
@@ -99,7 +87,7 @@ def _gradient(fn):
                     "that is −∇f, the direction of steepest descent: the gradient itself points uphill",
                 ),
                 (
-                    _near([2 * x * y + 3 * y**2, x**2 + 3 * y**2]),
+                    mistake([2 * x * y + 3 * y**2, x**2 + 3 * y**2]),
                     "∂f/∂y is wrong: x²y gives x² and 3xy² gives 6xy (differentiate in y, hold x fixed)",
                 ),
             ],
@@ -140,15 +128,15 @@ def _directional(fn):
                 at=at,
                 hints=[
                     (
-                        _near(g @ v),
+                        mistake(g @ v),
                         "divide by ‖v‖: ∇f · v is the slope per step of length ‖v‖; v/‖v‖ makes it per unit step",
                     ),
                     (
-                        _near(g @ v / np.linalg.norm(v) ** 2),
+                        mistake(g @ v / np.linalg.norm(v) ** 2),
                         "divide by ‖v‖ once, not by ‖v‖²: the unit vector is v/‖v‖",
                     ),
                     (
-                        _near(np.linalg.norm(g)),
+                        mistake(np.linalg.norm(g)),
                         "that is ‖∇f‖, the slope in the steepest direction; the slope along v is ∇f · v/‖v‖",
                     ),
                     (grading.sign_flipped, "the sign is flipped: walking along v, the slope is +∇f · v/‖v‖"),
@@ -179,19 +167,19 @@ def _profit_gradient(fn):
             at=at,
             hints=[
                 (
-                    _near([dp, ds + 1]),
+                    mistake([dp, ds + 1]),
                     "∂profit/∂s is missing the − 1: each unit of advertising spend is paid for (the − s in profit)",
                 ),
                 (
-                    _near([dp, k * (p - c) - 1]),
+                    mistake([dp, k * (p - c) - 1]),
                     "∂profit/∂s: d/ds ln(1 + s) = 1/(1 + s), the inner derivative of ln(1 + s) is missing",
                 ),
                 (
-                    _near([dp - k * np.log1p(s), ds]),
+                    mistake([dp - k * np.log1p(s), ds]),
                     "∂profit/∂p lost the advertising term: the demand q = a − b·p + k·ln(1 + s) includes k·ln(1 + s)",
                 ),
                 (
-                    _near([q, ds]),
+                    mistake([q, ds]),
                     "∂profit/∂p needs the product rule: q + (p − c)·∂q/∂p = q − b·(p − c)",
                 ),
                 (

@@ -16,20 +16,8 @@ import numpy as np
 
 from .. import autodiff as gl
 from . import grading
+from .common import mistake
 from .core import Wrong, exercise
-
-
-def _near(value):
-    """A hint predicate: the answer equals `value` (what one particular mistake gives)."""
-    value = np.asarray(value, dtype=np.float64)
-
-    def predicate(got, want):
-        got = np.asarray(got, dtype=np.float64)
-        if got.shape != value.shape:
-            return False
-        return grading.relative_error(got, value) <= 1e-9 and grading.relative_error(got, want) > 1e-9
-
-    return predicate
 
 
 @exercise("backprop.by_hand")
@@ -47,20 +35,20 @@ def _by_hand(fn):
             at=at,
             hints=[
                 (
-                    _near([x, w, 1.0]),
+                    mistake([x, w, 1.0]),
                     "these are the gradients of n = w·x + b only: every path also passes tanh, multiply by its local "
                     "derivative 1 − tanh(n)²",
                 ),
                 (
-                    _near(np.array([x, w, 1.0]) * (1 - n**2)),
+                    mistake(np.array([x, w, 1.0]) * (1 - n**2)),
                     "tanh′(n) = 1 − tanh(n)², not 1 − n²: square the output t = tanh(n), not the input",
                 ),
                 (
-                    _near([local * w, local * x, local]),
+                    mistake([local * w, local * x, local]),
                     "∂L/∂w and ∂L/∂x are swapped: ∂(w·x)/∂w = x (the other factor) and ∂(w·x)/∂x = w",
                 ),
                 (
-                    _near([local * x, local * w, 1.0]),
+                    mistake([local * x, local * w, 1.0]),
                     "∂L/∂b: b reaches L through tanh too, so it is 1 − tanh(n)², not 1",
                 ),
                 (grading.sign_flipped, "the sign is flipped: 1 − tanh(n)² is positive, and so is ∂n/∂b = 1"),
@@ -82,15 +70,18 @@ def _mul_backward(fn):
             at=f"a = {a:.3g}, b = {b:.3g}, grad_out = {g:.3g}",
             hints=[
                 (
-                    _near([a * g, b * g]),
+                    mistake([a * g, b * g]),
                     "swapped: ∂(a·b)/∂a = b, so a's gradient is b·grad_out (each input gets the OTHER one)",
                 ),
                 (
-                    _near([b, a]),
+                    mistake([b, a]),
                     "multiply by grad_out, the gradient arriving from above: the chain rule multiplies the local "
                     "derivative by it",
                 ),
-                (_near([g, g]), "that is the rule for +, which passes grad_out through unchanged; for a·b scale it"),
+                (
+                    mistake([g, g]),
+                    "that is the rule for +, which passes grad_out through unchanged; for a·b scale it",
+                ),
                 (grading.sign_flipped, "the sign is flipped: ∂(a·b)/∂a = +b"),
             ],
         )
@@ -202,10 +193,13 @@ def _value_class(Value):
         hints=[
             zero_grads,
             (
-                _near([a, b]),
+                mistake([a, b]),
                 "__mul__ swapped the gradients: self gets other.data·out.grad, other gets self.data·out.grad",
             ),
-            (_near([1.0, 1.0]), "__mul__ passes out.grad through unchanged, like +: scale it by the other factor"),
+            (
+                mistake([1.0, 1.0]),
+                "__mul__ passes out.grad through unchanged, like +: scale it by the other factor",
+            ),
         ],
     )
     t = np.tanh(a)
@@ -215,14 +209,14 @@ def _value_class(Value):
         [a],
         hints=[
             zero_grads,
-            (_near([1 - a**2]), "tanh's local derivative is 1 − t² with t = tanh(x) the output, not 1 − x²"),
-            (_near([t]), "tanh's _backward passes t = tanh(x) itself; its derivative is 1 − t²"),
-            (_near([1 + t**2]), "tanh′ = 1 − t², with a minus"),
+            (mistake([1 - a**2]), "tanh's local derivative is 1 − t² with t = tanh(x) the output, not 1 − x²"),
+            (mistake([t]), "tanh's _backward passes t = tanh(x) itself; its derivative is 1 − t²"),
+            (mistake([1 + t**2]), "tanh′ = 1 − t², with a minus"),
         ],
     )
     _expect_engine(Value, [("exp", (0,))], [a], hints=[zero_grads])
-    _expect_engine(Value, [("*", (0, 0))], [a], hints=[zero_grads, (_near([a]), _ADD_UP)])
-    _expect_engine(Value, [("+", (0, 0))], [a], hints=[zero_grads, (_near([1.0]), _ADD_UP)])
+    _expect_engine(Value, [("*", (0, 0))], [a], hints=[zero_grads, (mistake([a]), _ADD_UP)])
+    _expect_engine(Value, [("+", (0, 0))], [a], hints=[zero_grads, (mistake([1.0]), _ADD_UP)])
     # u = x·y; out = u·tanh(u): u feeds out twice, once through tanh; u must wait for both gradients
     order = [("*", (0, 1)), ("tanh", (2,)), ("*", (2, 3))]
     _expect_engine(Value, order, [a, b], hints=[zero_grads, (lambda got, want: True, _SORT)])
@@ -264,15 +258,18 @@ def _sigmoid_chain(fn):
             at=at,
             hints=[
                 (
-                    _near(factors[0] ** n),
+                    mistake(factors[0] ** n),
                     "you used σ′(x) in every layer: layer i's factor is σ′ at ITS input (σ applied i − 1 times to x); "
                     "carry the activation forward, a ← σ(a), and multiply σ′(a) as you go",
                 ),
-                (_near(factors[-1]), "only the last layer's factor: the chain rule multiplies all n of them"),
-                (_near(factors[0]), "only the first layer's factor: the chain rule multiplies all n of them"),
-                (_near(sum(factors)), "the chain rule multiplies the layers' local derivatives, it does not add them"),
+                (mistake(factors[-1]), "only the last layer's factor: the chain rule multiplies all n of them"),
+                (mistake(factors[0]), "only the first layer's factor: the chain rule multiplies all n of them"),
                 (
-                    _near(np.prod([a * (1 - a) for a in activations[:-1]])),
+                    mistake(sum(factors)),
+                    "the chain rule multiplies the layers' local derivatives, it does not add them",
+                ),
+                (
+                    mistake(np.prod([a * (1 - a) for a in activations[:-1]])),
                     "σ′(a) = σ(a)·(1 − σ(a)): apply σ first; a·(1 − a) with the layer's input a is not σ′",
                 ),
             ],

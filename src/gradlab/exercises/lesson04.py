@@ -11,20 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from . import grading
+from .common import like, near
 from .core import Wrong, exercise
-
-
-def _near(a, b, tol: float = 1e-9) -> bool:
-    """a ≈ b: same shape and max|a − b| <= tol·max(1, max|b|) (absolute near 0, relative elsewhere)."""
-    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    if a.shape != b.shape or not np.all(np.isfinite(a)):
-        return False
-    return float(np.max(np.abs(a - b), initial=0.0)) <= tol * max(1.0, float(np.max(np.abs(b), initial=0.0)))
-
-
-def _like(variant):
-    """A hint predicate: the learner's answer equals this (wrong) variant."""
-    return lambda got, want: _near(got, variant) and not _near(got, want)
 
 
 def _fmt(x) -> str:
@@ -58,11 +46,11 @@ def _step(fn):
             at,
             tol=grading.SMOOTH,
             hints=[
-                (_like(x + lr * g), "you stepped uphill: the gradient points up, so the update is x − lr·g"),
-                (_like(x - g), "the learning rate is missing: the step is lr·g, not the whole gradient g"),
-                (_like(-lr * g), "you returned the step −lr·g, not the new point: add it to x"),
-                (_like(lr * g), "you returned the step lr·g, not the new point x − lr·g"),
-                (_like(x - g / lr), "you divided by the learning rate: multiply, x − lr·g"),
+                (like(x + lr * g), "you stepped uphill: the gradient points up, so the update is x − lr·g"),
+                (like(x - g), "the learning rate is missing: the step is lr·g, not the whole gradient g"),
+                (like(-lr * g), "you returned the step −lr·g, not the new point: add it to x"),
+                (like(lr * g), "you returned the step lr·g, not the new point x − lr·g"),
+                (like(x - g / lr), "you divided by the learning rate: multiply, x − lr·g"),
             ],
         )
 
@@ -169,7 +157,7 @@ def _run(fn):
             at,
             tol=grading.SMOOTH,
             hints=[
-                (_like(x0), "your loop counted the steps but returned the starting point: return the updated x"),
+                (like(x0), "your loop counted the steps but returned the starting point: return the updated x"),
             ],
         )
 
@@ -219,8 +207,8 @@ def _training_loop(fn):
     at = f"one epoch from w = 0, b = 0 on {n} examples, lr = {lr}"
     want = np.append(want_w, want_b)
     got = np.append(w, b)
-    if not _near(got, want, 1e-9):
-        if _near(w, want_w, 1e-9) and abs(b) < 1e-15:
+    if not near(got, want, 1e-9):
+        if near(w, want_w, 1e-9) and abs(b) < 1e-15:
             raise Wrong(f"your bias did not move ({at}): update b too, with ∂L/∂b = 2·mean(r), r = X·w + b − y")
         grading.expect_close(
             got,
@@ -249,8 +237,8 @@ def _training_loop(fn):
     if not np.all(np.isfinite(w)) or not np.isfinite(b):
         raise Wrong(f"your weights became NaN or inf after {epochs} epochs: the loop diverged")
     got, want = np.append(w, b), np.append(w_ls, b_ls)
-    if not _near(got, want, 1e-6):
-        if _near(w, w_ls, 1e-3) and not _near(b, b_ls, 1e-3):
+    if not near(got, want, 1e-6):
+        if near(w, w_ls, 1e-3) and not near(b, b_ls, 1e-3):
             raise Wrong(f"your w is close to least squares but your b = {b:.4g} is not {b_ls:.4g} ({at})")
         raise Wrong(
             f"one epoch is right, but after {epochs} epochs you are at w = {_fmt(w)}, b = {b:.4g}, not at the "

@@ -15,23 +15,13 @@ import numpy as np
 
 from .. import autodiff as gl
 from . import grading
+from .common import as_array, like
 from .core import Wrong, exercise
 
 KEYS = ("W1", "b1", "W2", "b2")
 SHAPES = {"W1": (2, 4), "b1": (4,), "W2": (4, 1), "b2": (1,)}
 XOR_X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
 XOR_Y = np.array([[0.0], [1.0], [1.0], [0.0]])
-
-
-def _near(a, b, tol: float = 1e-9) -> bool:
-    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    if a.shape != b.shape or not np.all(np.isfinite(a)):
-        return False
-    return float(np.max(np.abs(a - b), initial=0.0)) <= tol * max(1.0, float(np.max(np.abs(b), initial=0.0)))
-
-
-def _like(variant):
-    return lambda got, want: _near(got, variant) and not _near(got, want)
 
 
 def _sigmoid(z):
@@ -64,10 +54,7 @@ def _copy(params: dict) -> dict:
 def _array(value, what: str) -> np.ndarray:
     if hasattr(value, "numpy") and not isinstance(value, np.ndarray):
         value = value.numpy()
-    try:
-        return np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise Wrong(f"{what} should be an array of numbers, got a {type(value).__name__}") from None
+    return as_array(value, f"{what} should be an array of numbers, got a {{type}}")
 
 
 # ---------------------------------------------------------------- xor.forward
@@ -92,13 +79,13 @@ def _forward_check(fn):
             want_h,
             f"h for {at}",
             hints=[
-                (_like(z1), "your hidden layer is linear: apply the activation, h = tanh(X·W1 + b1)"),
+                (like(z1), "your hidden layer is linear: apply the activation, h = tanh(X·W1 + b1)"),
                 (
-                    _like(_sigmoid(z1)),
+                    like(_sigmoid(z1)),
                     "your hidden layer uses sigmoid; this network uses tanh, h = tanh(X·W1 + b1)",
                 ),
-                (_like(np.tanh(X @ params["W1"])), "b1 is missing: h = tanh(X·W1 + b1)"),
-                (_like(np.maximum(z1, 0)), "your hidden layer uses relu; this network uses tanh, h = tanh(X·W1 + b1)"),
+                (like(np.tanh(X @ params["W1"])), "b1 is missing: h = tanh(X·W1 + b1)"),
+                (like(np.maximum(z1, 0)), "your hidden layer uses relu; this network uses tanh, h = tanh(X·W1 + b1)"),
             ],
         )
         z2 = want_h @ params["W2"] + params["b2"]
@@ -107,13 +94,13 @@ def _forward_check(fn):
             want_p,
             f"p for {at}",
             hints=[
-                (_like(z2), "your output is not squashed into (0, 1): p = sigmoid(h·W2 + b2) = 1 / (1 + exp(−z))"),
-                (_like(_sigmoid(want_h @ params["W2"])), "b2 is missing: p = sigmoid(h·W2 + b2)"),
+                (like(z2), "your output is not squashed into (0, 1): p = sigmoid(h·W2 + b2) = 1 / (1 + exp(−z))"),
+                (like(_sigmoid(want_h @ params["W2"])), "b2 is missing: p = sigmoid(h·W2 + b2)"),
                 (
-                    _like(np.tanh(z2)),
+                    like(np.tanh(z2)),
                     "the output uses tanh; a probability needs sigmoid: p = 1 / (1 + exp(−z))",
                 ),
-                (_like(want_p.ravel()), "p should have shape (n, 1), one column: keep h @ W2 as it is"),
+                (like(want_p.ravel()), "p should have shape (n, 1), one column: keep h @ W2 as it is"),
             ],
         )
 
@@ -174,11 +161,11 @@ def _backward_check(fn):
                 tol=grading.SMOOTH,
                 hints=[
                     (
-                        _like(no_tanh[k]),
+                        like(no_tanh[k]),
                         f"d{k} is off: did you forget the derivative of tanh? dz1 = (dz2·W2ᵀ) ⊙ (1 − h²)",
                     ),
                     (
-                        _like(mse_like[k]),
+                        like(mse_like[k]),
                         "you multiplied by the sigmoid's derivative p(1 − p) again: with cross-entropy it cancels, "
                         "so dz2 = (p − y)/n",
                     ),

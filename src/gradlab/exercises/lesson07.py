@@ -14,6 +14,7 @@ import numpy as np
 import gradlab as gl
 
 from . import grading
+from .common import as_array
 from .core import Wrong, exercise
 
 __all__ = ["example_function", "quadratic_bowl"]
@@ -29,15 +30,19 @@ def _close(a, b, tol=1e-9) -> bool:
     return a.shape == b.shape and bool(np.all(np.isfinite(a))) and grading.relative_error(a, b) <= tol
 
 
+def _expect_matrix(got, want, at: str, *hints) -> None:
+    """A Jacobian or Hessian against the engine's: the hint for every entry's sign flipped first, then `hints`."""
+    grading.expect_close(
+        got, want, at=at, hints=[(grading.sign_flipped, "every entry has the wrong sign at {at}"), *hints]
+    )
+
+
 def _at(x) -> str:
     return "x = (" + ", ".join(f"{v:.3g}" for v in np.ravel(x)) + ")"
 
 
 def _array(value, at: str) -> np.ndarray:
-    try:
-        return np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise Wrong(f"your answer at {at} is a {type(value).__name__}, not an array of numbers") from None
+    return as_array(value, f"your answer at {at} is a {{type}}, not an array of numbers")
 
 
 @exercise("deeper.jacobian")
@@ -64,15 +69,7 @@ def _jacobian(fn):
             half[0, 0] = x[0] * x[1]
             if _close(got[0, 0], half[0, 0]) and not _close(got[0, 0], want[0, 0]):
                 raise Wrong(f"J[0, 0] = ∂(x₀²·x₁)/∂x₀ is off by a factor 2 at {at}: the power rule gives 2·x₀·x₁")
-        grading.expect_close(
-            got,
-            want,
-            at=at,
-            hints=[
-                (grading.sign_flipped, "every entry has the wrong sign at {at}"),
-                (lambda got, want: got.shape == want.shape, _name_entry),
-            ],
-        )
+        _expect_matrix(got, want, at, (lambda got, want: got.shape == want.shape, _name_entry))
 
 
 def _name_entry(got, want) -> str:
@@ -113,21 +110,15 @@ def _hessian(fn):
                     f"your matrix is not symmetric at {at}: for a smooth f the mixed partials agree, "
                     "∂²f/∂x∂y = ∂²f/∂y∂x"
                 )
-        grading.expect_close(
+        _expect_matrix(
             got,
             want,
-            at=at,
-            hints=[
-                (grading.sign_flipped, "every entry has the wrong sign at {at}"),
-                (
-                    lambda g, w, y=y: _close(g[1, 1], np.cos(y)),
-                    "H[1, 1] = ∂²/∂y² sin(y) is −sin(y), not cos(y) (at {at})",
-                ),
-                (
-                    lambda g, w, x=x, y=y: _close(g[0, 0], 3 * x * y),
-                    "H[0, 0] is off by a factor 2 at {at}: ∂/∂x (3x²·y) = 6x·y",
-                ),
-            ],
+            at,
+            (lambda g, w, y=y: _close(g[1, 1], np.cos(y)), "H[1, 1] = ∂²/∂y² sin(y) is −sin(y), not cos(y) (at {at})"),
+            (
+                lambda g, w, x=x, y=y: _close(g[0, 0], 3 * x * y),
+                "H[0, 0] is off by a factor 2 at {at}: ∂/∂x (3x²·y) = 6x·y",
+            ),
         )
 
 

@@ -59,13 +59,22 @@ def _at(r, b_u, b_i, p_u, q_i, lam) -> str:
     )
 
 
-@exercise("recommender.grad_p_u")
-def _grad_p_u(fn):
-    for r, mu, b_u, b_i, p_u, q_i, lam in _parameter_sets(seed=9):
+def _gradient_cases(fn, seed: int, wrt: str):
+    """Per random parameter set (seeded): the learner's answer, the engine's gradient of rating_loss with respect
+    to `wrt` ("p_u" or "b_u"), where that is (for the message), the error e = r − r̂ and the parameters by name."""
+    for values in _parameter_sets(seed=seed):
+        r, mu, b_u, b_i, p_u, q_i, lam = values
+        args = dict(zip(("r", "mu", "b_u", "b_i", "p_u", "q_i", "lam"), values))
         at = _at(r, b_u, b_i, p_u, q_i, lam)
         got = grading.call(fn, r, mu, b_u, b_i, p_u.copy(), q_i.copy(), lam)
-        want = gl.grad(lambda p: rating_loss(r, mu, b_u, b_i, p, q_i, lam))(p_u)  # noqa: B023 - used at once
-        e = r - (mu + b_u + b_i + p_u @ q_i)
+        want = gl.grad(lambda v: rating_loss(**{**args, wrt: v}))(args[wrt])  # noqa: B023 - used at once
+        yield got, want, at, r - (mu + b_u + b_i + p_u @ q_i), args
+
+
+@exercise("recommender.grad_p_u")
+def _grad_p_u(fn):
+    for got, want, at, e, args in _gradient_cases(fn, seed=9, wrt="p_u"):
+        p_u, q_i, lam = args["p_u"], args["q_i"], args["lam"]
         grading.expect_close(
             got,
             want,
@@ -101,11 +110,8 @@ def _grad_p_u(fn):
 
 @exercise("recommender.grad_b_u")
 def _grad_b_u(fn):
-    for r, mu, b_u, b_i, p_u, q_i, lam in _parameter_sets(seed=90):
-        at = _at(r, b_u, b_i, p_u, q_i, lam)
-        got = grading.call(fn, r, mu, b_u, b_i, p_u.copy(), q_i.copy(), lam)
-        want = gl.grad(lambda b: rating_loss(r, mu, b, b_i, p_u, q_i, lam))(b_u)  # noqa: B023 - used at once
-        e = r - (mu + b_u + b_i + p_u @ q_i)
+    for got, want, at, e, args in _gradient_cases(fn, seed=90, wrt="b_u"):
+        b_u, lam = args["b_u"], args["lam"]
         grading.expect_close(
             got,
             want,
