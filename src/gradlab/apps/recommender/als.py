@@ -9,15 +9,13 @@ The per-row solve is the compiled kernels._ridge_rows (a Cholesky factorisation 
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
 from ...data.movielens import Ratings
 from .hyper import DEFAULTS, _check_hyper
 from .kernels import _ridge_rows
 from .model import FactorModel
-from .training import _csr, _index, _model, _Progress, _train_rmse
+from .training import _csr, _Fit, _train_rmse
 
 
 def fit_als(
@@ -54,10 +52,9 @@ def fit_als(
             "ALS needs reg > 0: a user with fewer ratings than factors has a singular XᵀX, and λ is what makes "
             "each row's system solvable"
         )
-    started = time.process_time()
-    data = _index(train)
+    fit = _Fit(train)
+    data, mean = fit.data, fit.mean
     rng = np.random.default_rng(seed)
-    mean = float(data.r.mean())
     n_users, n_items = len(data.users), len(data.items)
     user_bias, item_bias = np.zeros(n_users), np.zeros(n_items)
     p = np.zeros((n_users, factors))
@@ -66,15 +63,11 @@ def fit_als(
     by_item = _csr(data.i, data.u, n_items, data.r)
     penalty = np.full(factors + 1, float(reg))
     penalty[0] = reg_bias
-    report = _Progress("als", epochs, progress, out)
-    history = []
+    fit.start_epochs("als", epochs, progress, out)
     for epoch in range(1, epochs + 1):
         _ridge_rows(*by_user, q, item_bias, mean, penalty, weighted, p, user_bias)
         _ridge_rows(*by_item, p, user_bias, mean, penalty, weighted, q, item_bias)
-        history.append(_train_rmse((mean, user_bias, item_bias, p, q), data.u, data.i, data.r))
-        report.epoch(epoch, history[-1])
+        fit.epoch(epoch, _train_rmse((mean, user_bias, item_bias, p, q), data.u, data.i, data.r))
     hyper = {"factors": factors, "epochs": epochs, "reg": reg, "reg_bias": reg_bias, "init_std": init_std}
     hyper.update(weighted=weighted, seed=seed)
-    return _model(
-        data, mean, user_bias, item_bias, p, q, "als", hyper, history, titles, time.process_time() - started, scale
-    )
+    return fit.model(user_bias, item_bias, p, q, "als", hyper, titles, scale)

@@ -9,8 +9,6 @@ or by per-rating gradient steps (fit_sgd with no factors).
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
 from ...data.movielens import Ratings
@@ -18,7 +16,7 @@ from .hyper import DEFAULTS, _check_hyper
 from .metrics import rmse
 from .model import FactorModel
 from .sgd import fit_sgd
-from .training import _index, _model, _Progress
+from .training import _Fit
 
 
 def fit_baseline(
@@ -49,23 +47,17 @@ def fit_baseline(
     if method != "als":
         raise ValueError(f"method must be 'als' or 'sgd', got {method!r}")
     _check_hyper(epochs=epochs, reg_user=reg_user, reg_item=reg_item)
-    started = time.process_time()
-    data = _index(train)
-    mean = float(data.r.mean())
+    fit = _Fit(train)
+    data, mean = fit.data, fit.mean
     n_users, n_items = len(data.users), len(data.items)
     user_count = np.bincount(data.u, minlength=n_users)
     item_count = np.bincount(data.i, minlength=n_items)
     user_bias, item_bias = np.zeros(n_users), np.zeros(n_items)
-    report = _Progress("baseline", epochs, progress, out)
-    history = []
+    fit.start_epochs("baseline", epochs, progress, out)
     for epoch in range(1, epochs + 1):
         user_bias = np.bincount(data.u, data.r - mean - item_bias[data.i], n_users) / (reg_user + user_count)
         item_bias = np.bincount(data.i, data.r - mean - user_bias[data.u], n_items) / (reg_item + item_count)
-        history.append(rmse(mean + user_bias[data.u] + item_bias[data.i], data.r))
-        report.epoch(epoch, history[-1])
+        fit.epoch(epoch, rmse(mean + user_bias[data.u] + item_bias[data.i], data.r))
     empty = np.zeros((n_users, 0)), np.zeros((n_items, 0))
     hyper = {"epochs": epochs, "reg_user": reg_user, "reg_item": reg_item, "method": method}
-    return _model(
-        data, mean, user_bias, item_bias, *empty, "baseline", hyper, history, titles, time.process_time() - started,
-        scale,
-    )  # fmt: skip
+    return fit.model(user_bias, item_bias, *empty, "baseline", hyper, titles, scale)

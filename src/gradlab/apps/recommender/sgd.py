@@ -11,7 +11,6 @@ The pass over the ratings is the compiled kernels._sgd_epoch.
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 
@@ -19,7 +18,7 @@ from ...data.movielens import Ratings
 from .hyper import DEFAULTS, _check_hyper
 from .kernels import _sgd_epoch
 from .model import FactorModel
-from .training import _index, _model, _Progress
+from .training import _Fit
 
 
 def fit_sgd(
@@ -55,27 +54,22 @@ def fit_sgd(
     _check_hyper(factors=factors, epochs=epochs, lr=lr, reg=reg, reg_bias=reg_bias, init_std=init_std)
     if np.dtype(dtype) not in (np.float32, np.float64):
         raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
-    started = time.process_time()
-    data = _index(train)
+    fit = _Fit(train)
+    data, mean = fit.data, fit.mean
     rng = np.random.default_rng(seed)
-    mean = float(data.r.mean())
     user_bias, item_bias = np.zeros(len(data.users)), np.zeros(len(data.items))
     p = rng.normal(0.0, init_std, (len(data.users), factors)).astype(dtype)
     q = rng.normal(0.0, init_std, (len(data.items), factors)).astype(dtype)
-    report = _Progress("sgd", epochs, progress, out)
-    history = []
+    fit.start_epochs("sgd", epochs, progress, out)
     for epoch in range(1, epochs + 1):
         order = rng.permutation(len(data.r))
         squared = _sgd_epoch(data.u, data.i, data.r, order, mean, user_bias, item_bias, p, q, lr, reg, reg_bias)
-        history.append(math.sqrt(squared / len(data.r)))
-        if not math.isfinite(history[-1]):
+        train_rmse = math.sqrt(squared / len(data.r))
+        if not math.isfinite(train_rmse):
             raise FloatingPointError(
-                f"SGD diverged in epoch {epoch} (training RMSE {history[-1]}): the learning rate {lr:g} is too large"
+                f"SGD diverged in epoch {epoch} (training RMSE {train_rmse}): the learning rate {lr:g} is too large"
             )
-        report.epoch(epoch, history[-1])
+        fit.epoch(epoch, train_rmse)
     hyper = {"factors": factors, "epochs": epochs, "lr": lr, "reg": reg, "reg_bias": reg_bias, "init_std": init_std}
     hyper.update(dtype=np.dtype(dtype).name, seed=seed)
-    return _model(
-        data, mean, user_bias, item_bias, p, q, "sgd" if factors else "baseline", hyper, history, titles,
-        time.process_time() - started, scale,
-    )  # fmt: skip
+    return fit.model(user_bias, item_bias, p, q, "sgd" if factors else "baseline", hyper, titles, scale)

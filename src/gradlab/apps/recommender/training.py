@@ -63,6 +63,33 @@ def _model(data: _Indexed, mean, user_bias, item_bias, p, q, method, hyper, hist
     )  # fmt: skip
 
 
+class _Fit:
+    """What every fitter does around its own epochs: the CPU clock from the start, the ratings indexed and
+    their mean, the training RMSE of each epoch (kept as the history and shown as a progress line), and
+    the FactorModel built at the end."""
+
+    def __init__(self, train: Ratings):
+        self.started = time.process_time()
+        self.data = _index(train)
+        self.mean = float(self.data.r.mean())
+        self.history: list[float] = []
+        self.report: _Progress | None = None
+
+    def start_epochs(self, label: str, epochs: int, progress: bool, out) -> None:
+        """The progress line's clock starts here, where the setup ends and the first epoch begins."""
+        self.report = _Progress(label, epochs, progress, out)
+
+    def epoch(self, epoch: int, train_rmse: float) -> None:
+        self.history.append(train_rmse)
+        self.report.epoch(epoch, train_rmse)
+
+    def model(self, user_bias, item_bias, p, q, method: str, hyper: dict, titles, scale) -> FactorModel:
+        seconds = time.process_time() - self.started
+        return _model(
+            self.data, self.mean, user_bias, item_bias, p, q, method, hyper, self.history, titles, seconds, scale
+        )
+
+
 class _Progress:
     """One line per epoch: the training RMSE and the time so far."""
 
