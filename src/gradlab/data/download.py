@@ -34,6 +34,7 @@ import urllib.request
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 from ..progress import clock
 
@@ -44,8 +45,11 @@ __all__ = [
     "Progress",
     "fetch",
     "file_sha256",
+    "mirror_urls",
+    "prepare",
     "sha256_in",
     "shell_command",
+    "with_advice",
 ]
 
 CHUNK = 1 << 16  # 64 KiB: small enough for a smooth bar, large enough to cost nothing per call
@@ -110,6 +114,34 @@ def shell_command(dataset: str, folder, default: Path) -> str:
     if folder is not None and Path(folder).expanduser().resolve() != Path(default).expanduser().resolve():
         command += f" --to {shlex.quote(str(folder))}"
     return command
+
+
+def prepare(folder: Path, mirror: str | Sequence[str], progress) -> tuple[list[str], TextIO | None]:
+    """What a data set's download function does with its arguments first: create folder, and read mirror (a
+    base URL, or several tried in order) as a list, ValueError when it is empty, and progress (True for stderr,
+    a text stream, or False/None for silence) as the stream to report to, or None."""
+    folder.mkdir(parents=True, exist_ok=True)
+    mirrors = [mirror] if isinstance(mirror, str) else list(mirror)
+    if not mirrors:
+        raise ValueError("mirror must be a base URL or a non-empty list of them")
+    return mirrors, _stream(progress)
+
+
+def mirror_urls(mirrors: Sequence[str], name: str) -> list[str]:
+    """The URL of file `name` at each mirror (a base URL, with or without its closing slash)."""
+    return [base.rstrip("/") + "/" + name for base in mirrors]
+
+
+def with_advice(error: ChecksumError | DownloadError, advice: str) -> ChecksumError | DownloadError:
+    """The same kind of error, its message followed by advice on a line of its own; when no server answered (a
+    DownloadError) the advice ends with trying another one. Raise it `from None`."""
+    if isinstance(error, DownloadError):
+        advice += " Try another server with --mirror URL (from Python: mirror=)."
+    return type(error)(f"{error}\n{advice}")
+
+
+def _stream(progress) -> TextIO | None:
+    return sys.stderr if progress is True else (progress or None)
 
 
 # --- progress ------------------------------------------------------------------------------------
@@ -352,7 +384,7 @@ def fetch(
     target = Path(target)
     part = target.with_name(target.name + ".part")
     target.parent.mkdir(parents=True, exist_ok=True)
-    stream = sys.stderr if progress is True else (progress or None)
+    stream = _stream(progress)
     bar = Progress(target.name, stream=stream, interval=interval)
     failures: list[str] = []
     bad_copy = False

@@ -31,7 +31,6 @@ import hashlib
 import io
 import operator
 import os
-import sys
 import zlib
 from collections.abc import Sequence
 from pathlib import Path
@@ -39,7 +38,17 @@ from pathlib import Path
 import numpy as np
 
 from .checksums import CHECKSUMS_FILE, read_checksums
-from .download import ChecksumError, DownloadError, fetch, file_sha256, sha256_in, shell_command
+from .download import (
+    ChecksumError,
+    DownloadError,
+    fetch,
+    file_sha256,
+    mirror_urls,
+    prepare,
+    sha256_in,
+    shell_command,
+    with_advice,
+)
 
 __all__ = ["FILES", "MIRRORS", "SHA256", "default_root", "download_mnist", "load_mnist"]
 
@@ -309,11 +318,7 @@ def download_mnist(
     (no network), and ValueError when the mirrors serve a file whose sum is wrong.
     """
     folder = _folder(root)
-    folder.mkdir(parents=True, exist_ok=True)
-    mirrors = [mirror] if isinstance(mirror, str) else list(mirror)
-    if not mirrors:
-        raise ValueError("mirror must be a base URL or a non-empty list of them")
-    stream = sys.stderr if progress is True else (progress or None)
+    mirrors, stream = prepare(folder, mirror, progress)
     known_sums = read_checksums(folder)
     for name in SHA256:
         target = folder / name
@@ -322,10 +327,9 @@ def download_mnist(
             if stream is not None:
                 print(f"  {name}: already in {folder}, SHA-256 verified", file=stream, flush=True)
             continue
-        urls = [base.rstrip("/") + "/" + name for base in mirrors]
         try:
             fetch(
-                urls,
+                mirror_urls(mirrors, name),
                 target,
                 sha256_in(name, allowed),
                 retries=retries,
@@ -339,7 +343,5 @@ def download_mnist(
                 f"(sources: {', '.join(mirrors)}); if they are not the published files (a re-compressed copy), "
                 f"list their sums there with `sha256sum *.gz > {CHECKSUMS_FILE}`."
             )
-            if isinstance(error, DownloadError):
-                advice += " Try another server with --mirror URL (from Python: mirror=)."
-            raise type(error)(f"{error}\n{advice}") from None
+            raise with_advice(error, advice) from None
     return folder

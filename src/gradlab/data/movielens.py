@@ -30,7 +30,6 @@ import csv
 import hashlib
 import io
 import os
-import sys
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -39,7 +38,7 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 
 from .checksums import CHECKSUMS_FILE, read_checksums
-from .download import ChecksumError, DownloadError, fetch, file_sha256, shell_command
+from .download import ChecksumError, DownloadError, fetch, file_sha256, mirror_urls, prepare, shell_command, with_advice
 
 __all__ = [
     "FOLDS",
@@ -457,11 +456,7 @@ def download_movielens(
     be reached and ValueError when the archive is wrong.
     """
     folder = default_root() if root is None else Path(root).expanduser()
-    folder.mkdir(parents=True, exist_ok=True)
-    mirrors = [mirror] if isinstance(mirror, str) else list(mirror)
-    if not mirrors:
-        raise ValueError("mirror must be a base URL or a non-empty list of them")
-    stream = sys.stderr if progress is True else (progress or None)
+    mirrors, stream = prepare(folder, mirror, progress)
     if _complete(folder):
         if stream is not None:
             print(f"  MovieLens 100K: already in {folder}, SHA-256 verified", file=stream, flush=True)
@@ -471,14 +466,12 @@ def download_movielens(
         if archive.is_file():  # a run that stopped while unzipping left the checked archive
             _check_archive(archive, file_sha256(archive))
         else:
-            urls = [base.rstrip("/") + "/" + ARCHIVE for base in mirrors]
+            urls = mirror_urls(mirrors, ARCHIVE)
             fetch(urls, archive, _check_archive, retries=retries, backoff=backoff, timeout=timeout, progress=stream)
     except (ChecksumError, DownloadError) as error:
         advice = f"To use MovieLens 100K offline, unzip a copy of {ARCHIVE} into {folder} by other means ({URL})."
-        if isinstance(error, DownloadError):
-            advice += " Try another server with --mirror URL (from Python: mirror=)."
         archive.unlink(missing_ok=True)  # only ever a checked archive has this name
-        raise type(error)(f"{error}\n{advice}") from None
+        raise with_advice(error, advice) from None
     names, skipped = _extract(archive, folder)
     archive.unlink()
     if stream is not None:
