@@ -135,6 +135,27 @@ class Load:
             raise self.errors[0]
 
 
+def measured_during(load: Load, base: str) -> dict:
+    """What the lab answers while `load` runs (stopped afterwards, also on a failure): the light requests'
+    median time and their answers, a small race and a training frame."""
+    try:
+        median, answers = light_requests(base)
+        with httpx.Client(base_url=base, timeout=60) as client:
+            race = client.post("/api/race", json=SMALL_RACE).content
+            frame = trained(client)
+    finally:
+        load.stop()
+    return {"median": median, "answers": answers, "race": race, "frame": frame}
+
+
+def assert_as_alone(loaded: dict, alone: dict, during: str) -> None:
+    """Every answer under load is the answer alone, and the median is within RATIO of the median alone."""
+    assert loaded["answers"] == {alone["derivative"]}
+    assert loaded["race"] == alone["race"] and loaded["frame"] == alone["frame"]
+    median = loaded["median"]
+    assert median / alone["median"] <= RATIO, f"{median * 1e3:.1f} ms {during}, {alone['median'] * 1e3:.1f} ms alone"
+
+
 @pytest.fixture(scope="module")
 def alone(base):
     """What the lab answers to one user: the light request's median time and answers, a race, training."""
@@ -160,17 +181,9 @@ def test_a_light_request_does_not_wait_for_a_maximum_race(base, alone):
 
     load.run(racing)
     time.sleep(0.2)  # the race is under way
-    try:
-        median, answers = light_requests(base)
-        with httpx.Client(base_url=base, timeout=60) as client:
-            race = client.post("/api/race", json=SMALL_RACE).content
-            frame = trained(client)
-    finally:
-        load.stop()
+    loaded = measured_during(load, base)
     assert load.done >= 1, "no maximum race finished while the light requests were timed"
-    assert answers == {alone["derivative"]} and race == alone["race"] and frame == alone["frame"]
-    ratio = median / alone["median"]
-    assert ratio <= RATIO, f"{median * 1e3:.1f} ms during a race, {alone['median'] * 1e3:.1f} ms alone"
+    assert_as_alone(loaded, alone, "during a race")
 
 
 def test_a_light_request_does_not_wait_for_sixteen_training_streams(base, alone):
@@ -194,17 +207,9 @@ def test_a_light_request_does_not_wait_for_sixteen_training_streams(base, alone)
     for k, sid in enumerate(sessions):
         load.run(streaming, k, sid)
     opened.wait()
-    try:
-        median, answers = light_requests(base)
-        with httpx.Client(base_url=base, timeout=60) as client:
-            race = client.post("/api/race", json=SMALL_RACE).content
-            frame = trained(client)
-    finally:
-        load.stop()
+    loaded = measured_during(load, base)
     assert all(count >= 1 for count in frames), f"every stream trained meanwhile: {frames}"
-    assert answers == {alone["derivative"]} and race == alone["race"] and frame == alone["frame"]
-    ratio = median / alone["median"]
-    assert ratio <= RATIO, f"{median * 1e3:.1f} ms with {STREAMS} streams, {alone['median'] * 1e3:.1f} ms alone"
+    assert_as_alone(loaded, alone, f"with {STREAMS} streams")
 
 
 def test_light_requests_side_by_side_get_the_answers_they_get_alone(base):
