@@ -21,6 +21,18 @@ def test_reference_solution_passes_and_unattempted_is_not_attempted(name):
     LESSON.assert_solution_works(name)
 
 
+def with_entry(name, index, value):
+    """The reference solution of `name` with the entry `index` of its answer replaced by value(*args)."""
+    right = solution(name)
+
+    def wrong(*args):
+        answer = right(*args)
+        answer[index] = value(*args)
+        return answer
+
+    return wrong
+
+
 # deeper.jacobian -------------------------------------------------------------------------------------------
 
 
@@ -31,24 +43,12 @@ def test_jacobian_transposed():
 
 
 def test_jacobian_missing_inner_derivative():
-    right = solution("deeper.jacobian")
-
-    def wrong(x):
-        j = right(x)
-        j[1] = np.cos(x[0] * x[1])
-        return j
-
+    wrong = with_entry("deeper.jacobian", 1, lambda x: np.cos(x[0] * x[1]))
     assert "missing the inner derivative" in failed("deeper.jacobian", wrong)
 
 
 def test_jacobian_power_rule_factor():
-    right = solution("deeper.jacobian")
-
-    def wrong(x):
-        j = right(x)
-        j[0, 0] = x[0] * x[1]
-        return j
-
+    wrong = with_entry("deeper.jacobian", (0, 0), lambda x: x[0] * x[1])
     assert "J[0, 0] = ∂(x₀²·x₁)/∂x₀ is off by a factor 2" in failed("deeper.jacobian", wrong)
 
 
@@ -58,13 +58,7 @@ def test_jacobian_sign_flipped():
 
 
 def test_jacobian_product_rule_missing_term_names_the_entry():
-    right = solution("deeper.jacobian")
-
-    def wrong(x):
-        j = right(x)
-        j[2, 1] = np.exp(x[1])  # d/dx₁ of x₀·e^(x₁) without its x₀
-        return j
-
+    wrong = with_entry("deeper.jacobian", (2, 1), lambda x: np.exp(x[1]))  # d/dx₁ of x₀·e^(x₁) without its x₀
     message = failed("deeper.jacobian", wrong)
     assert "J[2, 1] = ∂f3/∂x1" in message and "expected" in message
 
@@ -84,35 +78,17 @@ def test_hessian_no_mixed_partials():
 
 
 def test_hessian_not_symmetric():
-    right = solution("deeper.hessian_2x2")
-
-    def wrong(x, y):
-        h = right(x, y)
-        h[1, 0] = 3 * x**2 * y
-        return h
-
+    wrong = with_entry("deeper.hessian_2x2", (1, 0), lambda x, y: 3 * x**2 * y)
     assert "not symmetric" in failed("deeper.hessian_2x2", wrong)
 
 
 def test_hessian_second_derivative_of_sine():
-    right = solution("deeper.hessian_2x2")
-
-    def wrong(x, y):
-        h = right(x, y)
-        h[1, 1] = np.cos(y)
-        return h
-
+    wrong = with_entry("deeper.hessian_2x2", (1, 1), lambda x, y: np.cos(y))
     assert "is −sin(y), not cos(y)" in failed("deeper.hessian_2x2", wrong)
 
 
 def test_hessian_power_rule_factor():
-    right = solution("deeper.hessian_2x2")
-
-    def wrong(x, y):
-        h = right(x, y)
-        h[0, 0] = 3 * x * y
-        return h
-
+    wrong = with_entry("deeper.hessian_2x2", (0, 0), lambda x, y: 3 * x * y)
     assert "H[0, 0] is off by a factor 2" in failed("deeper.hessian_2x2", wrong)
 
 
