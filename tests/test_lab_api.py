@@ -761,3 +761,16 @@ def test_unknown_paths_and_methods_get_the_same_error_body(client, openapi, meth
     assert response.status_code == status and words in response.json()["detail"]
     body_schema = {"$ref": "#/components/schemas/ErrorBody", "components": openapi["components"]}
     jsonschema.validate(response.json(), body_schema)
+
+
+def test_each_view_links_to_its_lesson_through_the_lab(client):
+    """The page links to /lessons/NAME; the lab sends that on to JupyterLab (`gradlab lessons`) on 127.0.0.1,
+    and redirects only lesson names, never another address."""
+    response = client.get("/lessons/04_gradient_descent.ipynb", follow_redirects=False)
+    assert response.status_code == 307
+    assert response.headers["location"] == "http://127.0.0.1:8888/lab/tree/04_gradient_descent.ipynb"
+    for bad in ("x.ipynb", "04_gradient_descent.py", "..%2F..%2Fetc%2Fpasswd", "http:%2F%2Fevil.example"):
+        answer = client.get(f"/lessons/{bad}", follow_redirects=False)
+        assert answer.status_code == 404 and "location" not in answer.headers, bad
+        assert "no such lesson" in answer.json()["detail"] or "no such page" in answer.json()["detail"]
+    assert "no such lesson" in client.get("/lessons/x.ipynb").json()["detail"]

@@ -190,5 +190,5 @@ def test_each_lab_view_links_to_the_lesson_that_explains_it():
     views = re.split(r'<section id="view-', page)[1:]
     assert len(views) == 5
     for view in views:
-        links = re.findall(r'class="lesson-link">[^<]*<a href="http://127\.0\.0\.1:8888/lab/tree/(\w+)\.ipynb"', view)
+        links = re.findall(r'class="lesson-link">[^<]*<a href="/lessons/(\w+)\.ipynb"', view)
         assert len(links) == 1 and links[0] in SLUGS, f"view {view.split(chr(34))[0]}: {links}"

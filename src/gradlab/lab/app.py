@@ -31,6 +31,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import re
 import threading
 import time
 from importlib import resources
@@ -38,7 +39,7 @@ from pathlib import Path
 
 from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import MutableHeaders
@@ -68,6 +69,7 @@ from .workers import Workers
 __all__ = ["LOOPBACK_HOSTS", "STATIC", "create_app", "plotly_js"]
 
 STATIC = Path(__file__).resolve().parent / "static"
+LESSON_NAME = re.compile(r"\d\d_[a-z0-9_]+\.ipynb")  # lessons/NN_slug.ipynb
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
 log = logging.getLogger("gradlab.lab")
 
@@ -240,6 +242,16 @@ def create_app(
         if path is None:
             raise LabError("plotly is not installed: pip install plotly", status=404)
         return FileResponse(path, media_type="text/javascript", headers={"Cache-Control": "max-age=86400"})
+
+    @app.get("/lessons/{notebook}", include_in_schema=False)
+    def lesson(notebook: str):
+        """The lesson that explains a view, in JupyterLab (started by `gradlab lessons`). The page links here,
+        so it names no other address itself; only lesson names are redirected, never an arbitrary URL."""
+        from ..lessons_cli import DEFAULT_PORT, HOST
+
+        if not LESSON_NAME.fullmatch(notebook):
+            raise LabError(f"no such lesson: {notebook} (lessons are named like 01_derivatives.ipynb)", status=404)
+        return RedirectResponse(f"http://{HOST}:{DEFAULT_PORT}/lab/tree/{notebook}", status_code=307)
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
