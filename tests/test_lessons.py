@@ -177,6 +177,9 @@ SLUGS = [
     "07_going_deeper",
     "08_sums_integrals_probability",
     "09_recommender",
+    "10_attention",
+    "11_convolution_gradient",
+    "12_kalman_filter",
 ]
 
 

@@ -50,6 +50,9 @@ LESSON_MODULES = {
     "deeper": "lesson07",
     "integrals": "lesson08",
     "recommender": "lesson09",
+    "attention": "lesson10",
+    "conv": "lesson11",
+    "tracking": "lesson12",
 }
 
 STATUSES = ("passed", "failed", "not attempted", "error")
