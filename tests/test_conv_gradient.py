@@ -98,3 +98,79 @@ def test_bad_arguments_get_clear_errors():
         conv_input_gradient(grad_y, w, x.shape, stride=0)
     with pytest.raises(TypeError, match="whole number"):
         conv_input_gradient(grad_y, w, x.shape, stride=2.0)
+
+
+# ---- the `gradlab conv` command ----
+
+from gradlab.apps.conv_cli import CONFIGURATIONS, TRAIN_IMAGES  # noqa: E402
+from gradlab.cli import main  # noqa: E402
+from reference_data import HINT, SHARED_DATA  # noqa: E402
+
+MNIST = SHARED_DATA / "mnist"
+
+
+def test_conv_prints_the_table_within_1e_12(capsys):
+    assert main(["conv", "--figure", "none"]) == 0
+    out = capsys.readouterr().out
+    assert "(within 1e-12)" in out
+    rows = [line for line in out.splitlines() if line.strip().startswith("(")]
+    assert len(rows) == len(CONFIGURATIONS)
+    assert all(float(value) <= 1e-12 for row in rows for value in row.split()[-2:])
+    assert {config[7] for config in CONFIGURATIONS} == {1, 2, 3}
+
+
+@pytest.mark.skipif(not MNIST.is_dir(), reason=HINT)
+def test_conv_draws_a_digit_and_a_trained_filter(tmp_path, capsys):
+    figure = tmp_path / "conv.png"
+    assert main(["conv", "--digit", "3", "--data", str(MNIST), "--figure", str(figure)]) == 0
+    out = capsys.readouterr().out
+    assert "X: MNIST training image 3 (a 1)" in out and f"W: trained for one pass over {TRAIN_IMAGES} digits" in out
+    assert figure.stat().st_size > 10_000
+
+
+def test_conv_without_mnist_says_what_stands_in(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("GRADLAB_DATA", str(tmp_path))  # an empty folder: no MNIST by default
+    figure = tmp_path / "conv.png"
+    assert main(["conv", "--figure", str(figure)]) == 0
+    out = capsys.readouterr().out
+    assert "hand-drawn 28×28 '3'" in out and "fixed vertical-edge filter" in out
+    assert figure.is_file()
+
+
+def test_conv_loads_a_saved_model(tmp_path, monkeypatch, capsys):
+    from gradlab.apps.mnist import cnn
+
+    monkeypatch.setenv("GRADLAB_DATA", str(tmp_path))
+    saved = cnn(seed=5).save(tmp_path / "cnn.npz")
+    assert main(["conv", "--model", str(saved), "--figure", str(tmp_path / "c.png")]) == 0
+    assert f"W: loaded from {saved}" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--data", "/no/such/folder"], "--data /no/such/folder: no such folder"),
+        (["--model", "/no/such/model.npz"], "model.npz"),
+    ],
+)
+def test_conv_bad_paths_exit_2_with_one_sentence(argv, message, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("GRADLAB_DATA", str(tmp_path))
+    assert main(["conv", *argv, "--figure", str(tmp_path / "c.png")]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.skipif(not MNIST.is_dir(), reason=HINT)
+def test_conv_digit_beyond_the_training_set_exits_2(tmp_path, capsys):
+    assert main(["conv", "--digit", "60000", "--data", str(MNIST), "--figure", str(tmp_path / "c.png")]) == 2
+    assert "only 60000 images (0–59999)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [(["--digit", "-1"], "whole number >= 0"), (["--figure", "conv.txt"], "picture format")],
+)
+def test_conv_bad_values_are_refused_by_the_parser(argv, message, capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["conv", *argv])
+    assert stop.value.code == 2 and message in capsys.readouterr().err

@@ -30,7 +30,16 @@ from __future__ import annotations
 import numpy as np
 from scipy.signal import convolve2d, correlate2d
 
-__all__ = ["conv_input_gradient", "conv_weight_gradient", "dilate", "output_size"]
+from ..autodiff import Tensor, conv2d, grad
+
+__all__ = [
+    "conv_input_gradient",
+    "conv_weight_gradient",
+    "dilate",
+    "engine_gradients",
+    "identity_errors",
+    "output_size",
+]
 
 
 def output_size(size: int, kernel: int, stride: int = 1, padding: int = 0) -> int:
@@ -128,3 +137,22 @@ def conv_input_gradient(grad_y, w, x_shape, stride: int = 1, padding: int = 0) -
             for f in range(o):
                 grad_pad[i, ch, :reach_h, :reach_w] += convolve2d(g[i, f], w[f, ch], mode="full")
     return grad_pad[:, :, padding : padding + h, padding : padding + wd]
+
+
+def engine_gradients(x, w, grad_y, stride: int = 1, padding: int = 0):
+    """(∂L/∂x, ∂L/∂w) from the engine (gl.grad through gl.conv2d) for L = Σ conv2d(x, w) · grad_y, so ∂L/∂y = grad_y."""
+    grad_y = np.asarray(grad_y, dtype=float)
+
+    def loss(x, w):
+        return (conv2d(x, w, stride=stride, padding=padding) * grad_y).sum()
+
+    gx, gw = grad(loss, argnums=(0, 1))(Tensor(x, dtype=np.float64), Tensor(w, dtype=np.float64))
+    return gx.numpy(), gw.numpy()
+
+
+def identity_errors(x, w, grad_y, stride: int = 1, padding: int = 0) -> tuple[float, float]:
+    """max |identity − engine| for ∂L/∂w and for ∂L/∂x, in float64."""
+    want_x, want_w = engine_gradients(x, w, grad_y, stride, padding)
+    got_w = conv_weight_gradient(x, grad_y, stride, padding, kernel_size=np.shape(w)[2:])
+    got_x = conv_input_gradient(grad_y, w, np.shape(x), stride, padding)
+    return float(np.max(np.abs(got_w - want_w))), float(np.max(np.abs(got_x - want_x)))
