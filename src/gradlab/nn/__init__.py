@@ -3,6 +3,7 @@ gradient diagnostics, all built on the engine's public API."""
 
 from ..npzfile import ModelFileError
 from . import init
+from .attention import MultiHeadAttention, attention_weights, scaled_dot_product_attention
 from .diagnostics import GradientMonitor, compare_depth_gradients, layer_gradient_norms, plot_layer_gradients
 from .layers import (
     GELU,
@@ -50,12 +51,14 @@ __all__ = [
     "MaxPool2d",
     "ModelFileError",
     "Module",
+    "MultiHeadAttention",
     "Parameter",
     "ReLU",
     "Sequential",
     "Sigmoid",
     "Softmax",
     "Tanh",
+    "attention_weights",
     "compare_depth_gradients",
     "evaluate",
     "fit",
@@ -63,4 +66,5 @@ __all__ = [
     "layer_gradient_norms",
     "plot_layer_gradients",
     "predict",
+    "scaled_dot_product_attention",
 ]
