@@ -100,7 +100,8 @@ def builtin_digit() -> np.ndarray:
     for centre in (9.0, 18.5):  # the upper and the lower bowl of the 3, open to the left
         radius = np.hypot(rows - centre, cols - 13.5)
         ring = np.exp(-(((radius - 5.0) / 1.3) ** 2))
-        image = np.maximum(image, ring * (np.arctan2(rows - centre, cols - 13.5) > -2.3) * (cols > 9))
+        open_left = np.abs(np.arctan2(rows - centre, cols - 13.5)) < 2.3  # drop the arc's left quarter
+        image = np.maximum(image, ring * open_left)
     return image / image.max()
 
 
