@@ -8,6 +8,7 @@ import pytest
 import gradlab as gl
 from gradlab import nn
 from gradlab.apps import attention as app
+from gradlab.cli import main
 
 
 def reference_attention(q, k, v, mask=None, factor=None):
@@ -187,3 +188,42 @@ def test_retrieval_batch_asks_for_a_key_that_is_there():
         assert len(set(keys[row])) == 5
         (where,) = np.flatnonzero(keys[row] == query[row])
         assert values[row, where] == answer[row]
+
+
+# --- gradlab attention --------------------------------------------------------------------------------------
+
+
+def test_command_prints_the_table_and_writes_the_figure(tmp_path, capsys):
+    figure = tmp_path / "attention.png"
+    assert main(["attention", "--d-k", "16", "1024", "--draws", "30", "--figure", str(figure), "--train"]) == 0
+    out = capsys.readouterr().out
+    assert "unscaled" in out and "‖J‖_F" in out and "  1024 " in out
+    assert figure.stat().st_size > 10_000 and f"figure written to {figure}" in out
+    scaled, unscaled = (
+        float(line.split("accuracy")[1].split("%")[0]) for line in out.splitlines() if "accuracy" in line
+    )
+    assert scaled >= 95 and unscaled <= 40
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--draws", "0"], "must be a positive whole number"),
+        (["--d-k", "8", "x"], "must be a positive whole number"),
+        (["--keys", "1"], "must be a whole number >= 2"),
+        (["--figure", "/no/such/folder/a.png"], "does not exist"),
+        (["--figure", "a.txt"], "needs a picture format"),
+    ],
+)
+def test_command_refuses_bad_arguments_before_starting(argv, message, capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["attention", *argv])
+    assert stop.value.code == 2
+    error = capsys.readouterr().err
+    assert message in error and "Traceback" not in error
+
+
+def test_command_refuses_too_many_draws_in_one_sentence(capsys):
+    assert main(["attention", "--draws", "1000000", "--figure", "none"]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "at most 100,000" in error

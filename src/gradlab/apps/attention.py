@@ -108,21 +108,24 @@ def scaling_experiment(d_ks=D_KS, keys: int = 64, draws: int = 200, seed: int = 
 
 
 def format_table(rows: list[dict], keys: int = 64, draws: int = 200) -> str:
-    """The experiment as a text table: one line per d_k, the four medians unscaled | scaled."""
+    """The experiment as a text table: one line per d_k, the four medians unscaled ‖ scaled.
+
+    Columns: std = the scores' standard deviation, H/ln n = the softmax's entropy over its largest value,
+    max s = the largest weight, ‖J‖_F = the Frobenius norm of the softmax's Jacobian."""
     names = list(STATISTICS)
-    head = " | ".join(f"{STATISTICS[n]:>14}" for n in names)
+    head = " ".join(f"{title:>9}" for title in ("std", "H/ln n", "max s", "‖J‖_F"))
     lines = [
         f"softmax over {keys} scores q·k, q, k ~ N(0, 1) entry by entry; medians over {draws} draws",
-        f"{'':>6}   {'unscaled: x = q·k':^{len(head)}}   ‖   {'scaled: x = q·k / √d_k':^{len(head)}}",
-        f"{'d_k':>6}   {head}   ‖   {head}",
+        f"{'':>6}  {'unscaled: q·k':^{len(head)}}  ‖  {'scaled: q·k / √d_k':^{len(head)}}",
+        f"{'d_k':>6}  {head}  ‖  {head}",
     ]
     for row in rows:
-        cells = [" | ".join(f"{row[arm][n]:>14.3g}" for n in names) for arm in ("unscaled", "scaled")]
-        lines.append(f"{row['d_k']:>6}   {cells[0]}   ‖   {cells[1]}")
+        cells = [" ".join(f"{row[arm][n]:>9.3g}" for n in names) for arm in ("unscaled", "scaled")]
+        lines.append(f"{row['d_k']:>6}  {cells[0]}  ‖  {cells[1]}")
     return "\n".join(lines)
 
 
-def plot_scaling(rows: list[dict], path=None):
+def plot_scaling(rows: list[dict], path=None, keys: int = 64):
     """Four panels against d_k (log scale): each statistic unscaled and scaled. Returns the figure."""
     from ..plotting import finish, new_figure
 
@@ -139,7 +142,7 @@ def plot_scaling(rows: list[dict], path=None):
     axes[1, 1].set_yscale("log")
     axes[0, 0].plot(d_ks, np.sqrt(d_ks), ":", color="grey", label="√d_k")
     axes[0, 0].legend()
-    figure.suptitle("softmax(q·k) over 64 keys: without 1/√d_k it saturates and its Jacobian vanishes")
+    figure.suptitle(f"softmax(q·k) over {keys} keys: without 1/√d_k it saturates and its Jacobian vanishes")
     return finish(figure, path)
 
 
