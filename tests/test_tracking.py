@@ -255,3 +255,54 @@ def test_reading_refuses_a_line_it_cannot_use(tmp_path):
         read_measurements(bad)
     with pytest.raises(FileNotFoundError):
         read_measurements(tmp_path / "absent.txt")
+
+
+# --- the command --------------------------------------------------------------------------------------
+def _write(path, ms):
+    lines = []
+    for m in ms:
+        fields = [m.sensor, *(f"{v:.17g}" for v in m.z), str(round(m.t * 1e6)), *(f"{v:.17g}" for v in m.truth)]
+        lines.append("\t".join(fields))
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_track_command_prints_nis_and_ends_with_the_rmse_line(tmp_path, capsys):
+    from gradlab.cli import main
+
+    ms = _measurements(circling, np.arange(0, 12, 0.05))
+    file = _write(tmp_path / "circle.txt", ms)
+    figure = tmp_path / "track.png"
+    assert main(["track", str(file), "--model", "ctrv", "--plot", str(figure)]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[-1].startswith("RMSE px py vx vy: ")
+    printed = np.array(lines[-1].split(":")[1].split(), dtype=float)
+    np.testing.assert_allclose(printed, run_filter(read_measurements(file), "ctrv").rmse(), atol=5e-5)
+    assert any(line.startswith("NIS radar") and "χ²(3) band [0.352, 7.815]" in line for line in lines)
+    assert any(line.startswith("NIS lidar") for line in lines)
+    assert figure.stat().st_size > 10_000
+
+
+@pytest.mark.parametrize(
+    "argv, says",
+    [
+        (["track", "{tmp}/absent.txt"], "no measurement file"),
+        (["track", "{bad}"], "starts with 'X'"),
+        (["track", "{good}", "--plot", "{tmp}/track.txt"], "picture format"),
+        (["track", "{good}", "--plot", "{tmp}/no/such/folder/t.png"], "does not exist"),
+        (["track", "{good}", "--model", "ukf"], "invalid choice"),
+    ],
+)
+def test_track_command_refuses_bad_input_in_one_sentence(tmp_path, capsys, argv, says):
+    from gradlab.cli import main
+
+    good = _write(tmp_path / "good.txt", _measurements(circling, np.arange(0, 1, 0.05)))
+    bad = tmp_path / "bad.txt"
+    bad.write_text("X 1 2 3\n")
+    argv = [a.format(tmp=tmp_path, bad=bad, good=good) for a in argv]
+    try:
+        code = main(argv)
+    except SystemExit as refused:  # argparse refuses a bad choice or type before the command runs
+        code = refused.code
+    err = capsys.readouterr().err
+    assert code == 2 and says in err and "Traceback" not in err

@@ -391,35 +391,42 @@ def run_filter(measurements, model="cv", **settings) -> Track:
 
 
 # --- the picture ----------------------------------------------------------------------------------
-def plot_track(track: Track, path=None, ellipses: int = 25):
-    """Truth, lidar and radar measurements (radar drawn at ρ(cos φ, sin φ)), the estimate, and the 2σ
-    position ellipse of P every len/ellipses steps (the eigen-axes of P's 2×2 position block)."""
+def plot_track(track: Track, path=None, zoom: int = 30):
+    """Left: the whole track (truth, lidar and radar measurements — radar drawn at ρ(cos φ, sin φ) — and the
+    estimate). Right: the first `zoom` steps at close range with the 2σ position ellipse of P at every step
+    (axes along the eigenvectors of P's 2×2 position block, half-lengths 2√λ): on the whole track the
+    ellipses, a few centimetres across, would not show."""
     from matplotlib.patches import Ellipse
 
     from ..plotting import finish, new_figure
 
-    figure, axes = new_figure(path, figsize=(8, 6.5))
+    figure, (whole, near) = new_figure(path, ncols=2, figsize=(13, 6), gridspec_kw={"width_ratios": [1.4, 1]})
     ms = track.measurements
-    lid = np.array([m.z for m in ms if m.sensor == "L"]).reshape(-1, 2)
-    rad = np.array([m.z[0] * np.array([np.cos(m.z[1]), np.sin(m.z[1])]) for m in ms if m.sensor == "R"])
-    axes.plot(track.truth[:, 0], track.truth[:, 1], color="black", lw=2, label="truth")
-    axes.scatter(lid[:, 0], lid[:, 1], s=9, color="tab:blue", alpha=0.6, label="lidar")
-    if len(rad):
-        axes.scatter(rad[:, 0], rad[:, 1], s=9, marker="x", color="tab:orange", alpha=0.6, label="radar")
-    axes.plot(track.estimates[:, 0], track.estimates[:, 1], color="tab:green", lw=1.3, label="EKF estimate")
-    every = max(1, len(ms) // ellipses)
-    for i in range(0, len(ms), every):
+    for axes, last in ((whole, len(ms)), (near, min(zoom, len(ms)))):
+        shown = ms[:last]
+        lid = np.array([m.z for m in shown if m.sensor == "L"]).reshape(-1, 2)
+        rad = np.array([m.z[0] * np.array([np.cos(m.z[1]), np.sin(m.z[1])]) for m in shown if m.sensor == "R"])
+        axes.plot(track.truth[:last, 0], track.truth[:last, 1], color="black", lw=2, label="truth")
+        axes.scatter(lid[:, 0], lid[:, 1], s=12, color="tab:blue", alpha=0.7, label="lidar")
+        if len(rad):
+            rad = rad.reshape(-1, 2)
+            axes.scatter(rad[:, 0], rad[:, 1], s=14, marker="x", color="tab:orange", alpha=0.8, label="radar")
+        axes.plot(track.estimates[:last, 0], track.estimates[:last, 1], color="tab:green", lw=1.4, label="estimate")
+        axes.set_xlabel("px (m)")
+        axes.set_ylabel("py (m)")
+        axes.set_aspect("equal", adjustable="datalim")
+    for i in range(min(zoom, len(ms))):
         values, vectors = np.linalg.eigh(track.covariances[i][:2, :2])
         angle = np.degrees(np.arctan2(vectors[1, 1], vectors[0, 1]))
-        width, height = 2 * 2 * np.sqrt(np.maximum(values[::-1], 0))
-        axes.add_patch(Ellipse(track.estimates[i, :2], width, height, angle=angle, fill=False, color="tab:red", lw=0.8))
-    axes.plot([], [], color="tab:red", lw=0.8, label="2σ position ellipse")
+        width, height = 4 * np.sqrt(np.maximum(values[::-1], 0))  # full axes = 2 × 2σ
+        near.add_patch(Ellipse(track.estimates[i, :2], width, height, angle=angle, fill=False, color="tab:red", lw=0.8))
+    near.plot([], [], color="tab:red", lw=0.8, label="2σ position ellipse of P")
     rmse = track.rmse()
-    axes.set_title(
-        f"EKF ({track.model.upper()}): RMSE px {rmse[0]:.3f}, py {rmse[1]:.3f}, vx {rmse[2]:.3f}, vy {rmse[3]:.3f}"
+    whole.set_title(
+        f"EKF ({track.model.upper()}), {len(ms)} steps: RMSE px {rmse[0]:.3f}, py {rmse[1]:.3f}, "
+        f"vx {rmse[2]:.3f}, vy {rmse[3]:.3f}"
     )
-    axes.set_xlabel("px (m)")
-    axes.set_ylabel("py (m)")
-    axes.set_aspect("equal", adjustable="datalim")
-    axes.legend(loc="best", fontsize=8)
+    near.set_title(f"the first {min(zoom, len(ms))} steps, with the covariance")
+    whole.legend(loc="best", fontsize=8)
+    near.legend(loc="best", fontsize=8)
     return finish(figure, path)
