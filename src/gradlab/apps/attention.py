@@ -116,7 +116,7 @@ def format_table(rows: list[dict], keys: int = 64, draws: int = 200) -> str:
     head = " ".join(f"{title:>9}" for title in ("std", "H/ln n", "max s", "‖J‖_F"))
     lines = [
         f"softmax over {keys} scores q·k, q, k ~ N(0, 1) entry by entry; medians over {draws} draws",
-        f"{'':>6}  {'unscaled: q·k':^{len(head)}}  ‖  {'scaled: q·k / √d_k':^{len(head)}}",
+        f"{'':>6}  {'unscaled: q·k':^{len(head)}}  ‖  {'scaled: q·k / √d_k':^{len(head)}}".rstrip(),
         f"{'d_k':>6}  {head}  ‖  {head}",
     ]
     for row in rows:
@@ -196,12 +196,17 @@ def train_retrieval(
     lr: float = 0.5,
     seed: int = 0,
     test_size: int = 2000,
+    optimizer: str = "sgd",
 ) -> dict:
-    """Train RetrievalModel with plain SGD (so the step is the gradient, not a rescaled one) and score it on
-    fresh examples. Returns {"accuracy", "chance", "losses" (one per step), "seconds" (CPU), "scale", "d_k"}."""
+    """Train RetrievalModel and score it on fresh examples. Plain SGD by default, so each step is the gradient
+    itself; optimizer="adam" divides each step by the gradient's running size, which hides a vanishing
+    gradient in part (benchmarks/attention.py measures how much).
+    Returns {"accuracy", "chance", "losses" (one per step), "seconds" (CPU), "scale", "d_k"}."""
+    if optimizer not in ("sgd", "adam"):
+        raise ValueError(f"optimizer must be 'sgd' or 'adam', got {optimizer!r}")
     rng = np.random.default_rng(seed)
     model = RetrievalModel(d_k, scale, key_count, value_count, seed=seed)
-    optimizer = optim.SGD(model.parameters(), lr=lr)
+    optimizer = (optim.SGD if optimizer == "sgd" else optim.Adam)(model.parameters(), lr=lr)
     losses = []
     start = time.process_time()
     for _ in range(steps):
