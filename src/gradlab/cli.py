@@ -22,7 +22,10 @@ RACE_OPTIMIZERS = "sgd,momentum,adam"
 
 def build_parser() -> argparse.ArgumentParser:
     """The `gradlab` parser with every sub-command (each sub-parser is kept on args.subparser)."""
+    from .apps.attention_cli import add_attention_command
+    from .apps.conv_cli import add_conv_command
     from .apps.recommender_cli import add_recommend_command
+    from .apps.tracking_cli import add_track_command
     from .data.cli import add_data_command
     from .derive_cli import add_derive_command
     from .lab import add_lab_command
@@ -113,7 +116,15 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--limit", type=whole(1), help="train on the first N images only (default: all 60,000)")
     train.add_argument("--save", type=output_file, help="write the trained weights to this .npz file (default: none)")
 
-    for add in (add_recommend_command, add_data_command, add_lab_command, add_lessons_command):
+    for add in (
+        add_attention_command,
+        add_conv_command,
+        add_recommend_command,
+        add_track_command,
+        add_data_command,
+        add_lab_command,
+        add_lessons_command,
+    ):
         add(commands)
     for name, subparser in commands.choices.items():
         subparser.set_defaults(subparser=subparser)
@@ -146,10 +157,22 @@ def _dispatch(parser, args) -> int:
         from .lessons_cli import run as run_lessons
 
         return run_lessons(args)
+    if args.command == "attention":
+        from .apps.attention_cli import run as run_attention
+
+        return run_attention(args)
+    if args.command == "conv":
+        from .apps.conv_cli import run as run_conv
+
+        return run_conv(args)
     if args.command == "recommend":
         from .apps.recommender_cli import run as run_recommend
 
         return run_recommend(args)
+    if args.command == "track":
+        from .apps.tracking_cli import run as run_track
+
+        return run_track(args)
     if args.command == "data":
         from .data.cli import run as run_data
 
