@@ -180,6 +180,9 @@ SLUGS = [
     "10_attention",
     "11_convolution_gradient",
     "12_kalman_filter",
+    "13_policy_gradient",
+    "14_gan",
+    "15_diffusion",
 ]
 
 

@@ -53,6 +53,9 @@ LESSON_MODULES = {
     "attention": "lesson10",
     "conv": "lesson11",
     "tracking": "lesson12",
+    "rl": "lesson13",
+    "gan": "lesson14",
+    "diffusion": "lesson15",
 }
 
 STATUSES = ("passed", "failed", "not attempted", "error")
