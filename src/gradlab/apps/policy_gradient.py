@@ -243,7 +243,8 @@ def gradient_variance(policy, episodes: int = 100, gamma: float = 0.99, seed: in
     Per episode i, ĝ_i = Σ_t ∇_θ log π(a_t|s_t) · Ψ_t with Ψ_t = G_t (no baseline) or Ψ_t = G_t − V(s_t).
     V is fitted (Adam on mean squared error) to G_t on a separate set of `episodes` episodes of the same
     policy, so it is a baseline that does not see the episodes it is scored on. Variance = the trace of the
-    covariance, (1/n) Σ_i ‖ĝ_i − ḡ‖². Returns a dict with var_plain, var_baseline, ratio and the two means.
+    covariance, (1/n) Σ_i ‖ĝ_i − ḡ‖². Returns a dict with var_plain, var_baseline, ratio, the two mean gradients and the
+    episodes' mean return.
     """
     rng = np.random.default_rng(seed)
     env = make_env(seed)
@@ -283,6 +284,7 @@ def gradient_variance(policy, episodes: int = 100, gamma: float = 0.99, seed: in
         "ratio": var_plain / var_based,
         "mean_plain": plain.mean(0),
         "mean_baseline": based.mean(0),
+        "mean_return": float(np.mean([e[2].sum() for e in score_set])),
     }
 
 
