@@ -86,7 +86,9 @@ def test_a_short_run_learns_well_above_random():
         run = pg.train_cartpole(seed=seed, episodes=60)
         last = np.mean(run.returns[-20:])
         assert last > 3 * np.mean(random_returns), (seed, last)
-        assert len(run.baseline) == len(run.normalised_spread) == 60
+        assert len(run.baseline) == len(run.normalised_spread) == len(run.advantages) == 60
+        adv = run.advantages[-1]
+        assert abs(adv.mean()) < 1e-9 and abs(adv.std() - 1) < 1e-6 and len(adv) == run.returns[-1]
         assert run.solved_at is None  # 60 < 100 episodes: the criterion cannot hold yet
 
 

@@ -21,7 +21,7 @@ For a softmax policy over logits z = f_θ(s),  ∂ log π(a|s) / ∂z = e_a − 
     train_cartpole(seed, episodes)            the whole REINFORCE loop; returns a Run (curves, solved_at)
     gradient_variance(policy, value, ...)     the estimator's variance with and without the baseline
     evaluate_greedy(policy, episodes)         mean return of argmax π
-    plot_run(run, path)                       raw returns, normalised returns and the baseline
+    plot_run(run, path)                       raw returns, the baseline, normalised advantages
 """
 
 from __future__ import annotations
@@ -155,7 +155,8 @@ class Run:
     mean100: list = field(default_factory=list)  # mean of the last ≤ 100 episodes' returns
     baseline: list = field(default_factory=list)  # mean V(s_t) over the episode, on the scale of G_t
     discounted: list = field(default_factory=list)  # mean G_t over the episode
-    normalised_spread: list = field(default_factory=list)  # std of the normalised advantages' raw input
+    normalised_spread: list = field(default_factory=list)  # std of G_t − V(s_t), which normalisation divides by
+    advantages: list = field(default_factory=list)  # each episode's normalised advantages Â_t (mean 0, std 1)
     solved_at: int | None = None  # 1-based episode index where mean100 (over 100 episodes) first ≥ 475
     seconds: float = 0.0
     policy: PolicyNet | None = None
@@ -200,6 +201,7 @@ def train_cartpole(
             adv = G.copy()
         run.normalised_spread.append(float(adv.std()))
         adv = (adv - adv.mean()) / (adv.std() + 1e-8)
+        run.advantages.append(adv)
 
         opt_pi.zero_grad()
         surrogate_loss(policy, states, actions, adv).backward()
@@ -289,16 +291,17 @@ def gradient_variance(policy, episodes: int = 100, gamma: float = 0.99, seed: in
 
 
 def plot_run(run: Run, path: str, title: str | None = None):
-    """Three panels: raw returns with their 100-episode mean, the per-episode mean G_t beside the baseline's
-    mean V(s_t), and the normalised advantages' scale (the std that normalisation divides by)."""
+    """Four panels: raw returns with their 100-episode mean; the per-episode mean G_t beside the baseline's
+    mean V(s_t); the spread std(G_t − V(s_t)) that normalisation divides out; and the normalised advantages
+    Â_t along three episodes (early, middle, last), the weights the policy gradient actually uses."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     x = np.arange(1, len(run.returns) + 1)
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4))
-    ax = axes[0]
+    fig, axes = plt.subplots(2, 2, figsize=(12, 7.5))
+    ax = axes[0, 0]
     ax.plot(x, run.returns, lw=0.6, alpha=0.6, label="return")
     ax.plot(x, run.mean100, lw=2, label="mean of last 100")
     ax.axhline(SOLVED_MEAN, color="k", ls="--", lw=0.8, label="solved (475)")
@@ -306,14 +309,20 @@ def plot_run(run: Run, path: str, title: str | None = None):
         ax.axvline(run.solved_at, color="g", ls=":", label=f"solved at {run.solved_at}")
     ax.set(xlabel="episode", ylabel="undiscounted return", title="raw returns")
     ax.legend(fontsize=8)
-    ax = axes[1]
+    ax = axes[0, 1]
     ax.plot(x, run.discounted, label="mean G_t (discounted return)")
     ax.plot(x, run.baseline, label="mean V(s_t) (learned baseline)")
     ax.set(xlabel="episode", ylabel="γ = 0.99 return", title="returns and the baseline")
     ax.legend(fontsize=8)
-    ax = axes[2]
+    ax = axes[1, 0]
     ax.plot(x, run.normalised_spread, lw=0.8)
     ax.set(xlabel="episode", ylabel="std of G_t − V(s_t)", title="the spread normalisation divides out")
+    ax = axes[1, 1]
+    for i in sorted({0, len(run.advantages) // 2, len(run.advantages) - 1}):
+        ax.plot(run.advantages[i], lw=0.9, label=f"episode {i + 1}")
+    ax.axhline(0, color="k", lw=0.5)
+    ax.set(xlabel="step t", ylabel="Â_t", title="normalised advantages (G_t − V(s_t), then mean 0, std 1)")
+    ax.legend(fontsize=8)
     fig.suptitle(title or f"REINFORCE with a value baseline, CartPole-v1, seed {run.seed}")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
