@@ -233,10 +233,11 @@ class Trained:
 
 def train(
     data,
-    steps: int = 3000,
+    steps: int = 6000,
     batch: int = 512,
-    lr: float = 2e-3,
+    lr: float = 5e-3,
     T: int = 100,
+    beta_max: float = 0.1,
     width: int = 128,
     depth: int = 3,
     seed: int = 0,
@@ -246,7 +247,7 @@ def train(
     and takes one step on diffusion_loss. The learning rate falls along a cosine to lr/20 by the last step."""
     data = np.asarray(data, dtype=np.float64)
     rng = np.random.default_rng(seed)
-    schedule = Schedule(T)
+    schedule = Schedule(T, beta_max=beta_max)
     model = ScoreNet(T, width, depth, seed=seed, dtype=dtype)
     optimizer = optim.Adam(model.parameters(), lr=lr)
     result = Trained(model, schedule)
@@ -337,7 +338,7 @@ def gaussian_baseline(data, n: int, seed: int = 0) -> np.ndarray:
 
 def evaluate(
     name: str,
-    steps: int = 3000,
+    steps: int = 6000,
     n_train: int = 10_000,
     n_eval: int = 1000,
     seed: int = 0,
@@ -403,7 +404,7 @@ def score_grid(trained: Trained, t: int, lim: float = 2.5, n: int = 21):
     return X, Y, s[:, 0].reshape(X.shape), s[:, 1].reshape(X.shape)
 
 
-def plot_score(result: dict, path=None, times=(1, 10, 30)):
+def plot_score(result: dict, path=None, times=(5, 20, 50)):
     """Held-out data and generated samples side by side, then the learned score ŝ_t(x) as arrows at a few t
     (at small t it points back to the data; at large t, towards the origin like the Gaussian's −x)."""
     from ..plotting import finish, new_figure
@@ -419,7 +420,7 @@ def plot_score(result: dict, path=None, times=(1, 10, 30)):
         X, Y, U, V = score_grid(trained, t)
         norm = np.hypot(U, V) + 1e-12
         ax.scatter(result["held_out"][:, 0], result["held_out"][:, 1], s=1, color="lightgrey")
-        ax.quiver(X, Y, U / norm, V / norm, np.log(norm), cmap="viridis", scale=30)
+        ax.quiver(X, Y, U / norm, V / norm, np.log(norm), cmap="viridis", pivot="mid", scale=28, width=0.005)
         ax.set_title(f"score ∇ log q_t(x), t = {t} (arrows: direction)")
     for ax in axes:
         ax.set_xlim(-2.6, 2.6)

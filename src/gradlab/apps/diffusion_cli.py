@@ -1,6 +1,6 @@
 """`gradlab diffusion`: train a diffusion model (DDPM) on 2-D points and measure how close its samples come.
 
-    gradlab diffusion moons|swissroll|FILE.csv [--steps 6000] [--width 128] [--lr 2e-3] [--batch 512]
+    gradlab diffusion moons|swissroll|FILE.csv [--steps 6000] [--width 128] [--lr 5e-3] [--batch 512]
                       [--eval 1000] [--seed 0] [--samples diffusion_samples.csv] [--figure diffusion.png | none]
 
 Prints the exact 2-Wasserstein distance and the RBF-kernel MMD between generated and held-out points, beside
@@ -36,7 +36,7 @@ def add_diffusion_command(subparsers) -> argparse.ArgumentParser:
         "--steps", type=whole(1), default=6000, help=f"Adam steps (default 6000, at most {MAX_STEPS:,})"
     )
     command.add_argument("--width", type=whole(2), default=128, help="hidden units per layer (default 128)")
-    command.add_argument("--lr", type=positive, default=2e-3, help="Adam's learning rate at the start (default 2e-3)")
+    command.add_argument("--lr", type=positive, default=5e-3, help="Adam's learning rate at the start (default 5e-3)")
     command.add_argument("--batch", type=whole(1), default=512, help="points per step (default 512)")
     command.add_argument(
         "--eval",
