@@ -235,9 +235,10 @@ def train(
     noise_dim: int = 2,
     dtype=np.float32,
     log_every: int = 100,
+    lr_end: float = 0.05,
 ) -> GANRun:
     """Alternate one ascent step of D on V and one descent step of G on L_G, Adam (β₁ = 0.5) for both,
-    the learning rate falling linearly from lr to lr/20 over the run.
+    the learning rate falling linearly from lr to lr·lr_end (default lr/20) over the run.
 
     data: a Mixture (fresh samples every step) or an (N, 2) array (mini-batches drawn with replacement).
     m: how many points the discriminator sees in one pack (1 is the vanilla GAN). A batch is `batch` packs,
@@ -253,8 +254,8 @@ def train(
     history = []
     start = time.perf_counter()
     for step in range(1, steps + 1):
-        # the learning rate falls linearly to lr/20: the late small steps pull samples onto the modes
-        opt_d.lr = opt_g.lr = lr * (1 - 0.95 * (step - 1) / steps)
+        # the learning rate falls linearly to lr·lr_end: the late small steps pull samples onto the modes
+        opt_d.lr = opt_g.lr = lr * (1 - (1 - lr_end) * (step - 1) / steps)
         real = data.sample(n, rng) if points is None else points[rng.integers(len(points), size=n)]
         real = gl.Tensor(real.astype(dtype))
         with gl.no_grad():
