@@ -24,7 +24,10 @@ def build_parser() -> argparse.ArgumentParser:
     """The `gradlab` parser with every sub-command (each sub-parser is kept on args.subparser)."""
     from .apps.attention_cli import add_attention_command
     from .apps.conv_cli import add_conv_command
+    from .apps.diffusion_cli import add_diffusion_command
+    from .apps.gan_cli import add_gan_command
     from .apps.recommender_cli import add_recommend_command
+    from .apps.rl_cli import add_rl_command
     from .apps.tracking_cli import add_track_command
     from .data.cli import add_data_command
     from .derive_cli import add_derive_command
@@ -119,7 +122,10 @@ def build_parser() -> argparse.ArgumentParser:
     for add in (
         add_attention_command,
         add_conv_command,
+        add_diffusion_command,
+        add_gan_command,
         add_recommend_command,
+        add_rl_command,
         add_track_command,
         add_data_command,
         add_lab_command,
@@ -161,6 +167,14 @@ def _dispatch(parser, args) -> int:
         from .apps.attention_cli import run as run_attention
 
         return run_attention(args)
+    if args.command == "diffusion":
+        from .apps.diffusion_cli import run as run_diffusion
+
+        return run_diffusion(args)
+    if args.command == "gan":
+        from .apps.gan_cli import run as run_gan
+
+        return run_gan(args)
     if args.command == "conv":
         from .apps.conv_cli import run as run_conv
 
@@ -169,6 +183,10 @@ def _dispatch(parser, args) -> int:
         from .apps.recommender_cli import run as run_recommend
 
         return run_recommend(args)
+    if args.command == "rl":
+        from .apps.rl_cli import run as run_rl
+
+        return run_rl(args)
     if args.command == "track":
         from .apps.tracking_cli import run as run_track
 
