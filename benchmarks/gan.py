@@ -1,6 +1,6 @@
 """GAN mode coverage: vanilla against packed (PacGAN), 5 seeds × {ring, grid}, the papers' metrics.
 
-    python benchmarks/gan.py [--seeds 5] [--ring-steps 5000] [--grid-steps 10000] [--pack 2] [--workers 2]
+    python benchmarks/gan.py [--seeds 5] [--ring-steps 5000] [--grid-steps 20000] [--pack 2] [--workers 2]
                              [--figure gan.png]
 
 Each run trains gradlab.apps.gan.train from its seed, draws 2,500 samples and counts the modes covered and
@@ -25,9 +25,9 @@ from gradlab.apps import gan  # noqa: E402
 
 
 def one(job):
-    name, m, seed, steps, lr = job
+    name, m, seed, steps, lr, lr_end = job
     mixture = gan.MIXTURES[name]
-    run = gan.train(mixture, m=m, steps=steps, lr=lr, seed=seed)
+    run = gan.train(mixture, m=m, steps=steps, lr=lr, lr_end=lr_end, seed=seed)
     samples = run.sample(2500, seed=1000 + seed)
     metrics = gan.mode_metrics(samples, mixture)
     return name, m, seed, metrics["modes"], metrics["high_quality"], run.seconds, samples
@@ -37,21 +37,22 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--ring-steps", type=int, default=5000)
-    parser.add_argument("--grid-steps", type=int, default=10000)
+    parser.add_argument("--grid-steps", type=int, default=20000)
+    parser.add_argument("--lr-end", type=float, default=0.01, help="learning rate left at the end, as a fraction")
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--pack", type=int, default=2, help="m of the packed runs (default 2)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--figure", default="none", help="draw seed 0's grid samples, vanilla beside packed")
     args = parser.parse_args()
     jobs = [
-        (name, m, seed, args.ring_steps if name == "ring" else args.grid_steps, args.lr)
+        (name, m, seed, args.ring_steps if name == "ring" else args.grid_steps, args.lr, args.lr_end)
         for name in ("ring", "grid")
         for m in (1, args.pack)
         for seed in range(args.seeds)
     ]
     print(
         f"{args.seeds} seeds, {args.ring_steps} steps (ring), {args.grid_steps} (grid), "
-        f"Adam lr {args.lr} (β₁ = 0.5) falling to lr/20, batch 256 packs"
+        f"Adam lr {args.lr} (β₁ = 0.5) falling linearly to {args.lr_end:g}·lr, batch 256 packs"
     )
     print(f"{'data':5} {'D sees':9} {'seed':>4} {'modes':>7} {'high q.':>8} {'seconds':>8}", flush=True)
     results = []
