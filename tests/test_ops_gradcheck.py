@@ -80,6 +80,8 @@ CASES = {
     "Neg": unary_cases(gl.neg, normal),
     "Power": binary_cases(gl.power, positive, normal)
     + [("integer exponent of negatives", lambda x: x**3, [normal(3, 4)])],
+    "Atan2": binary_cases(gl.atan2, normal)
+    + [("all four quadrants", gl.atan2, [np.array([1.0, 1.0, -1.0, -1.0]), np.array([2.0, -2.0, 2.0, -2.0])])],
     "Maximum": binary_cases(gl.maximum, normal) + [("tie", gl.maximum, [np.ones(3), np.ones(3)], FIRST_ORDER)],
     "Minimum": binary_cases(gl.minimum, normal),
     "Where": [

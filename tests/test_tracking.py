@@ -11,7 +11,6 @@ from gradlab.apps.tracking import (
     CV,
     ExtendedKalmanFilter,
     Measurement,
-    atan2,
     joseph,
     lidar,
     normalize_angle,
@@ -98,7 +97,7 @@ def test_ctrv_motion_is_continuous_across_zero_yaw_rate():
 
 def test_atan2_has_the_bearings_derivatives_in_both_modes():
     for point in ([0.3, -1.2], [-0.5, -0.1], [2.0, 0.7]):
-        assert gl.gradcheck(lambda p: atan2(p[0], p[1]), np.array(point)).ok
+        assert gl.gradcheck(lambda p: gl.atan2(p[0], p[1]), np.array(point)).ok
 
 
 # --- the update -------------------------------------------------------------------------------------

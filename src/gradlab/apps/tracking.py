@@ -41,7 +41,6 @@ __all__ = [
     "ExtendedKalmanFilter",
     "Measurement",
     "Track",
-    "atan2",
     "chi2_band",
     "joseph",
     "lidar",
@@ -110,34 +109,6 @@ def normalize_angle(a):
     return np.pi - np.mod(np.pi - np.asarray(a, dtype=float), 2 * np.pi)
 
 
-class _Atan2(gl.Function):
-    """y = atan2(a, b), the angle of the point (b, a);  with r² = a² + b²:
-    dL/da = g b / r²,  dL/db = −g a / r²;  dy = (b da − a db) / r²."""
-
-    save_output = False
-
-    def forward(self, a, b):
-        return np.arctan2(a, b)
-
-    def vjp(self, g, y, a, b):
-        r2 = a * a + b * b
-        return (g * b / r2 if self.needs[0] else None, -g * a / r2 if self.needs[1] else None)
-
-    def jvp(self, dxs, y, a, b):
-        da, db = dxs
-        r2 = a * a + b * b
-        if db is None:
-            return da * b / r2
-        if da is None:
-            return -db * a / r2
-        return (da * b - db * a) / r2
-
-
-def atan2(a, b):
-    """The bearing of the point (x = b, y = a) in (−π, π], differentiable in both (radar's φ)."""
-    return _Atan2.apply(gl.as_tensor(a), gl.as_tensor(b))
-
-
 def _sinc(u):
     """sin(u) / u, with its Taylor series 1 − u²/6 + u⁴/120 near 0, where the quotient is 0/0 (the
     series' error, u⁶/5040, is below rounding for |u| < 1e-3, and so is its derivative's)."""
@@ -160,7 +131,7 @@ def radar(x, model):
     px, py = x[0], x[1]
     vx, vy = model.velocity(x)
     rho = gl.sqrt(px * px + py * py)
-    return gl.stack([rho, atan2(py, px), (px * vx + py * vy) / rho])
+    return gl.stack([rho, gl.atan2(py, px), (px * vx + py * vy) / rho])
 
 
 class CV:

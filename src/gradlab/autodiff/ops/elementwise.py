@@ -156,6 +156,28 @@ def _log_of_positive(a):
     return either.log(either.where(a > 0, a, 1))
 
 
+class Atan2(Function):
+    """y = atan2(a, b), the angle of the point (b, a) in (-pi, pi]; with r² = a² + b²:
+    dL/da = g * b / r²,  dL/db = -g * a / r²;  dy = (b * da - a * db) / r²."""
+
+    save_output = False
+
+    def forward(self, a, b):
+        return np.arctan2(a, b)
+
+    def vjp(self, g, y, a, b):
+        r2 = a * a + b * b
+        return (
+            unbroadcast(g * b / r2, a.shape) if self.needs[0] else None,
+            unbroadcast(-g * a / r2, b.shape) if self.needs[1] else None,
+        )
+
+    def jvp(self, dxs, y, a, b):
+        da, db = dxs
+        r2 = a * a + b * b
+        return tangent_sum(y.shape, None if da is None else da * b / r2, None if db is None else -(db * a) / r2)
+
+
 class Maximum(Function):
     """y = max(a, b) element-wise; the gradient goes to the larger input, split evenly on ties."""
 
@@ -504,6 +526,12 @@ def power(a, b) -> Tensor:
     if a.__class__ is not Tensor or b.__class__ is not Tensor:  # the common case skips a call
         a, b = tensor_pair(a, b)
     return Power.apply(a, b)
+
+
+def atan2(a, b) -> Tensor:
+    """The angle of the point (x = b, y = a) in (-pi, pi], element-wise, broadcasting (np.arctan2)."""
+    a, b = tensor_pair(a, b)
+    return Atan2.apply(a, b)
 
 
 def maximum(a, b) -> Tensor:
