@@ -99,6 +99,8 @@ def test_race_writes_its_figure_and_table(capsys, tmp_path):
         (["train", "mnist", "--save", "/no/such/dir/w.npz"], "/no/such/dir does not exist"),
         (["recommend", "train", "--save", "/no/such/dir/m.npz"], "/no/such/dir does not exist"),
         (["lab", "--port", "0"], "between 1 and 65535"),
+        (["lab", "--port", "abc"], "a port is a whole number, got 'abc'"),
+        (["lessons", "--port", "99999"], "a port lies between 1 and 65535, got 99999"),
     ],
 )
 def test_a_bad_argument_prints_the_sub_commands_usage_and_a_sentence(capsys, argv, said):

@@ -35,6 +35,17 @@ def whole(least: int):
     return parse
 
 
+def port(text: str) -> int:
+    """A TCP port to listen on: a whole number from 1 to 65535."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a port is a whole number, got {text!r}") from None
+    if not 0 < value < 65536:
+        raise argparse.ArgumentTypeError(f"a port lies between 1 and 65535, got {value}")
+    return value
+
+
 def finite(text: str) -> float:
     """Any finite number (a price, a cost, a start point): 'nan' and 'inf' are refused."""
     return _number(text)

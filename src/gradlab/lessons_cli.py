@@ -17,9 +17,11 @@ import importlib.util
 import json
 import os
 import shutil
-import socket
 import sys
 from pathlib import Path
+
+from . import argtypes
+from .netcheck import port_problem
 
 __all__ = ["DEFAULT_DIR", "DEFAULT_PORT", "HOST", "add_lessons_command", "copy_lessons", "lessons_source", "run"]
 
@@ -27,16 +29,6 @@ HOST = "127.0.0.1"
 DEFAULT_PORT = 8888
 DEFAULT_DIR = "~/gradlab-lessons"
 MANIFEST = ".gradlab-lessons.json"  # {notebook: sha256 of the copy gradlab made}, to tell edited copies apart
-
-
-def _port(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"a port is a whole number, got {text!r}") from None
-    if not 0 < value < 65536:
-        raise argparse.ArgumentTypeError(f"a port lies between 1 and 65535, got {value}")
-    return value
 
 
 def add_lessons_command(subparsers) -> argparse.ArgumentParser:
@@ -54,7 +46,7 @@ def add_lessons_command(subparsers) -> argparse.ArgumentParser:
         metavar="DIR",
         help=f"your lessons folder: missing notebooks are copied in, ones you changed are kept (default {DEFAULT_DIR})",
     )
-    lessons.add_argument("--port", type=_port, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
+    lessons.add_argument("--port", type=argtypes.port, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
     lessons.add_argument(
         "--no-browser",
         action="store_true",
@@ -113,12 +105,7 @@ def copy_lessons(source: Path, target: Path) -> dict[str, list[str]]:
 
 def _busy(port: int) -> str | None:
     """None if HOST:port can be listened on, else the reason."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        try:
-            probe.bind((HOST, port))
-        except OSError as error:
-            return error.strerror or str(error)
-    return None
+    return port_problem(HOST, port)
 
 
 def jupyter_arguments(folder: Path, port: int, browser: bool) -> list[str]:

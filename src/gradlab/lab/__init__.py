@@ -12,10 +12,12 @@ training live on a toy data set) and the computation graph of a typed formula.
 from __future__ import annotations
 
 import argparse
-import socket
 import sys
 import threading
 import webbrowser
+
+from .. import argtypes
+from ..netcheck import port_problem
 
 __all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "DEFAULT_WORKERS", "add_lab_command", "create_app", "main", "run"]
 
@@ -41,16 +43,6 @@ def _workers(text: str) -> int:
     return value
 
 
-def _port(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"a port is a whole number, got {text!r}") from None
-    if not 0 < value < 65536:
-        raise argparse.ArgumentTypeError(f"a port lies between 1 and 65535, got {value}")
-    return value
-
-
 def add_lab_command(subparsers) -> argparse.ArgumentParser:
     """Add `lab` to an argparse sub-parser set (the `gradlab` command's `commands`)."""
     lab = subparsers.add_parser(
@@ -63,7 +55,7 @@ def add_lab_command(subparsers) -> argparse.ArgumentParser:
     lab.add_argument(
         "--host", default=DEFAULT_HOST, help=f"address to listen on (default {DEFAULT_HOST}: this machine only)"
     )
-    lab.add_argument("--port", type=_port, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
+    lab.add_argument("--port", type=argtypes.port, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
     lab.add_argument("--open", action="store_true", help="open the lab in the default web browser")
     lab.add_argument(
         "--workers",
@@ -81,18 +73,6 @@ def _allowed_hosts(host: str):
     if host in ("0.0.0.0", "::", ""):
         return None  # reachable under any name: the Host check cannot know them
     return (*LOOPBACK_HOSTS, host)
-
-
-def _free(host: str, port: int) -> str | None:
-    """None if (host, port) can be bound, else the reason."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host, port))
-        except OSError as error:
-            return error.strerror or str(error)
-    return None
 
 
 def run(args) -> int:
@@ -113,7 +93,7 @@ def run(args) -> int:
     except RuntimeError as error:
         print(f"gradlab lab: {error}", file=sys.stderr)
         return 1
-    problem = _free(host, port)
+    problem = port_problem(host, port)
     if problem is not None:
         print(
             f"gradlab lab: cannot listen on {host}:{port} ({problem}); check --host, or try another --port",
