@@ -156,8 +156,15 @@ def test_conv_loads_a_saved_model(tmp_path, monkeypatch, capsys):
 def test_conv_bad_paths_exit_2_with_one_sentence(argv, message, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("GRADLAB_DATA", str(tmp_path))
     assert main(["conv", *argv, "--figure", str(tmp_path / "c.png")]) == 2
-    err = capsys.readouterr().err
+    out, err = capsys.readouterr()
     assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert out == ""  # refused before the table is computed
+
+
+def test_conv_digit_beyond_mnist_is_refused_before_any_work(tmp_path, capsys):
+    assert main(["conv", "--digit", "60000", "--figure", str(tmp_path / "c.png")]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and "only 60000 images (0–59999)" in err
 
 
 @pytest.mark.skipif(not MNIST.is_dir(), reason=HINT)

@@ -61,6 +61,10 @@ def add_conv_command(subparsers) -> argparse.ArgumentParser:
 def run(args, out=None) -> int:
     """Execute a parsed `conv` command; 0 on success, 1 if an identity misses 1e-12, 2 on a user error."""
     out = sys.stdout if out is None else out
+    problem = _input_problem(args)
+    if problem:  # said before the table, not after it
+        print(f"gradlab conv: {problem}", file=sys.stderr)
+        return 2
     try:
         worst = _table(args.seed, out)
         if args.figure != "none":
@@ -73,6 +77,19 @@ def run(args, out=None) -> int:
         print(f"gradlab conv: {error}", file=sys.stderr)
         return 2
     return 0 if worst <= 1e-12 else 1
+
+
+def _input_problem(args) -> str | None:
+    """What is wrong with --data, --model or --digit that can be seen without reading MNIST, or None."""
+    if args.figure == "none":
+        return None
+    if args.data is not None and not Path(args.data).expanduser().is_dir():
+        return f"--data {args.data}: no such folder"
+    if args.model is not None and not Path(args.model).expanduser().is_file():
+        return f"{args.model}: no such file"
+    if args.digit >= 60_000:
+        return f"--digit {args.digit}: the training set has only 60000 images (0–59999)"
+    return None
 
 
 def _table(seed: int, out) -> float:
@@ -116,8 +133,6 @@ def _digit_and_filter(args, out):
     from .mnist import cnn
 
     notes = []
-    if args.data is not None and not Path(args.data).expanduser().is_dir():
-        raise FileNotFoundError(f"--data {args.data}: no such folder")
     try:
         images, labels = load_mnist(args.data, limit=max(args.digit + 1, TRAIN_IMAGES))
     except FileNotFoundError:
