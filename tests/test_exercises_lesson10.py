@@ -10,7 +10,6 @@ from gradlab.exercises.lesson10 import softmax_rows
 
 LESSON = Lesson("10_attention")
 SOLUTIONS = LESSON.solutions
-solution = LESSON.solution
 NAMES = ["attention.softmax_jacobian", "attention.scaled_attention", "attention.softmax_backward"]
 
 

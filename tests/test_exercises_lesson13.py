@@ -10,7 +10,6 @@ from gradlab.exercises.lesson13 import softmax
 
 LESSON = Lesson("13_policy_gradient")
 SOLUTIONS = LESSON.solutions
-solution = LESSON.solution
 NAMES = ["rl.score_function", "rl.discounted_returns", "rl.reinforce_gradient"]
 
 
