@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import gradlab as gl
+from test_tracking import ctrv_jacobian  # the hand-derived CTRV Jacobian (with its ψ̇ → 0 limit)
 
 
 def test_third_derivative_of_exp_2x():
@@ -68,26 +69,10 @@ def ctrv(state, dt=0.1):
     )
 
 
-def ctrv_jacobian(state, dt=0.1):
-    """The same Jacobian derived by hand."""
-    _, _, v, yaw, rate = state
-    s0, c0 = np.sin(yaw), np.cos(yaw)
-    s1, c1 = np.sin(yaw + rate * dt), np.cos(yaw + rate * dt)
-    j = np.eye(5)
-    j[0, 2] = (s1 - s0) / rate
-    j[0, 3] = v / rate * (c1 - c0)
-    j[0, 4] = -v / rate**2 * (s1 - s0) + v * dt * c1 / rate
-    j[1, 2] = (c0 - c1) / rate
-    j[1, 3] = v / rate * (s1 - s0)
-    j[1, 4] = -v / rate**2 * (c0 - c1) + v * dt * s1 / rate
-    j[3, 4] = dt
-    return j
-
-
 @pytest.mark.parametrize("jac", [gl.jacfwd, gl.jacrev])
 def test_jacobian_of_the_ctrv_motion_model_equals_the_hand_derived_one(jac):
     state = np.array([0.6, 0.6, 5.2, 0.3, 0.45])
-    np.testing.assert_allclose(jac(ctrv)(state), ctrv_jacobian(state), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(jac(ctrv)(state), ctrv_jacobian(state, 0.1), rtol=1e-12, atol=1e-14)
 
 
 def test_jacfwd_and_jacrev_agree_on_random_functions():

@@ -42,7 +42,7 @@ def cv_radar_jacobian(x):
 
 
 def ctrv_jacobian(x, dt):
-    """∂f/∂x of CTRV by hand (the form of tests/test_higher_order.py), and its limit as ψ̇ → 0."""
+    """∂f/∂x of CTRV by hand, and its limit as ψ̇ → 0 (also the reference of tests/test_higher_order.py)."""
     _, _, v, yaw, rate = x
     j = np.eye(5)
     j[3, 4] = dt
