@@ -1,5 +1,5 @@
 """gradlab.data: MNIST read from the real IDX files, MovieLens and CSV files that are not what they
-should be, the toy sets, mini-batches and the split.
+should be, the toy sets, 2-D point clouds from x,y files, mini-batches and the split.
 
 The MNIST tests read the copies in ../shared/data/mnist/ (next to the repository folder) and are
 skipped when that folder is absent. They never download anything (tests/test_download.py does, from
@@ -28,8 +28,10 @@ from gradlab.data import (
     make_circles,
     make_moons,
     make_spiral,
+    make_swiss_roll,
     make_xor,
     movielens,
+    read_points,
     train_test_split,
 )
 from reference_data import HINT, SHARED_DATA
@@ -500,6 +502,88 @@ def test_toy_arguments_are_checked():
         make_spiral(classes=1)
     with pytest.raises(ValueError, match="shape"):
         make_blobs(centers=np.zeros((3, 3)))
+
+
+def test_swiss_roll_lies_on_its_spiral_and_is_seeded():
+    x = make_swiss_roll(n=500, noise=0.0, seed=3)
+    assert x.shape == (500, 2) and x.dtype == np.float64
+    t = np.hypot(*x.T)  # x = (t cos t, t sin t): the radius is t
+    assert (1.5 * math.pi <= t).all() and (t <= 4.5 * math.pi).all()
+    np.testing.assert_allclose(np.cos(np.arctan2(x[:, 1], x[:, 0]) - t), 1.0, atol=1e-12)
+    np.testing.assert_array_equal(make_swiss_roll(300, 1.0, seed=1), make_swiss_roll(300, 1.0, seed=1))
+    assert not np.array_equal(make_swiss_roll(300, 1.0, seed=1), make_swiss_roll(300, 1.0, seed=2))
+    noisy = make_swiss_roll(n=20_000, noise=1.0, seed=4)
+    assert np.abs(noisy).max() < 20 and noisy.std(axis=0) == pytest.approx([6.70, 7.02], abs=0.15)
+    with pytest.raises(ValueError, match="noise must be >= 0"):
+        make_swiss_roll(noise=-1)
+
+
+# --- 2-D point clouds from x,y files -------------------------------------------------------------
+def write(tmp_path, text: str, name: str = "cloud.csv", encoding: str = "utf-8") -> Path:
+    path = tmp_path / name
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "x,y\n1,2\n3.5,-4e-1\n",  # a header
+        "1,2\n3.5,-4e-1\n",  # none
+        "# made by hand\n\nx , y\n 1 , 2 \n\n# between\n3.5,-4e-1",  # comments, blanks, spaces, no last newline
+        "\ufeff1,2\r\n3.5,-4e-1\r\n",  # a byte-order mark and Windows line ends
+    ],
+)
+def test_read_points_reads_x_y_lines(tmp_path, text):
+    points = read_points(write(tmp_path, text))
+    assert points.dtype == np.float64
+    np.testing.assert_array_equal(points, [[1.0, 2.0], [3.5, -0.4]])
+
+
+def test_read_points_takes_a_path_or_a_string_and_a_minimum(tmp_path):
+    path = write(tmp_path, "x,y\n" + "".join(f"{i},{-i}\n" for i in range(12)))
+    assert read_points(path).shape == read_points(str(path)).shape == (12, 2)
+    assert read_points(path, min_points=12).shape == (12, 2)
+    with pytest.raises(ValueError, match=r"cloud\.csv holds 12 points; at least 13 needed"):
+        read_points(path, min_points=13)
+
+
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("x,y\n1,2\n3,4\n5,six\n", "line 4: expected two numbers x,y, got '5,six'"),
+        ("x,y\n" + "0.1,0.2\n" * 20 + "0.3;0.4\n", "line 22: expected two numbers x,y, got '0.3;0.4'"),
+        ("1,2\n\n# note\n3\n", "line 4: expected two numbers x,y, got 1 in '3'"),
+        ("1,2,3\n4,5\n", "line 1: expected two numbers x,y, got 3 in '1,2,3'"),  # numbers: not a header
+        ("x,y\n1,2\nx,y\n", "line 3: expected two numbers x,y"),  # a header only comes first
+        ("1,2\n3,\n", "line 2: expected two numbers x,y, got '3,'"),
+        ("1,2\nnan,1\n", "line 2: expected two finite numbers x,y, got 'nan,1'"),
+        ("1,2\n1,-inf\n", "line 2: expected two finite numbers x,y"),
+        ("1,2\n1e999,0\n", "line 2: expected two finite numbers x,y"),  # overflows to inf
+        ("1,2\n" + "7" * 80 + ",x\n", "line 2: expected two numbers x,y, got '" + "7" * 39 + "…'"),  # cut short
+    ],
+)
+def test_read_points_refuses_a_bad_line_with_the_file_and_its_number(tmp_path, text, words):
+    path = write(tmp_path, text)
+    with pytest.raises(ValueError) as refused:
+        read_points(path)
+    assert str(refused.value).startswith(f"{path}, {words}")
+    assert "\n" not in str(refused.value)
+
+
+@pytest.mark.parametrize("text", ["", "\n\n", "x,y\n", "# only a comment\n"])
+def test_read_points_refuses_a_file_without_points(tmp_path, text):
+    with pytest.raises(ValueError, match=r"cloud\.csv holds no points; at least 1 needed, one x,y a line"):
+        read_points(write(tmp_path, text))
+
+
+def test_read_points_refuses_a_file_that_is_not_text_or_not_there(tmp_path):
+    with pytest.raises(ValueError, match=r"cloud\.csv is not UTF-8 text"):
+        read_points(write(tmp_path, "x,y\n1,2\n3,4\n", encoding="utf-16"))
+    with pytest.raises(FileNotFoundError):
+        read_points(tmp_path / "missing.csv")
+    with pytest.raises(IsADirectoryError):
+        read_points(tmp_path)
 
 
 # --- batches and the split -----------------------------------------------------------------------

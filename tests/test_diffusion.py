@@ -12,6 +12,7 @@ import pytest
 import gradlab as gl
 from gradlab.apps import diffusion as d
 from gradlab.cli import main
+from gradlab.data import read_points
 
 
 def test_closed_form_matches_the_step_by_step_forward_process():
@@ -135,16 +136,6 @@ def test_data_sets_are_standardised():
         d.make_data("spiral")
 
 
-def test_read_points_names_the_bad_line(tmp_path):
-    good = tmp_path / "good.csv"
-    good.write_text("x,y\n" + "".join(f"{i},{-i}\n" for i in range(12)))
-    assert d.read_points(good).shape == (12, 2)
-    bad = tmp_path / "bad.csv"
-    bad.write_text("x,y\n1,2\n3,4\n5,oops\n")
-    with pytest.raises(ValueError, match="line 4"):
-        d.read_points(bad)
-
-
 # --- the command --------------------------------------------------------------------------------------------
 
 
@@ -157,7 +148,7 @@ def test_cli_moons_prints_metrics_and_writes_samples_and_the_score_field(tmp_pat
     out = capsys.readouterr().out
     assert code == 0
     assert "W2" in out and "MMD" in out and "floor" in out and "Gaussian" in out
-    assert d.read_points(samples).shape == (200, 2)
+    assert read_points(samples).shape == (200, 2)
     assert figure.stat().st_size > 10_000
 
 

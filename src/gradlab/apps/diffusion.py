@@ -24,7 +24,7 @@ noise variance. Sampling runs the chain backwards from x_T ~ N(0, I):
 than the forward step took away.
 
     make_data(name, n, seed)         "moons" | "swissroll", standardised (see DATA)
-    read_points(path)                an x,y CSV file (one point a line)
+    (a CSV file of x,y lines: gradlab.data.read_points; the swiss roll: gradlab.data.make_swiss_roll)
     Schedule(T), q_sample            the forward process and its closed form
     ScoreNet, train, sample          the ε-network, its training loop (Adam, float32) and the reverse sampler
     score(model, x, t)               ŝ_t(x) = −ε̂/√(1 − ᾱ_t), the field plot_score draws
@@ -43,6 +43,7 @@ import numpy as np
 
 from .. import autodiff as gl
 from .. import nn, optim
+from ..data.toy import make_moons, make_swiss_roll
 
 __all__ = [
     "DATA",
@@ -52,11 +53,9 @@ __all__ = [
     "evaluate",
     "gaussian_baseline",
     "make_data",
-    "make_swiss_roll",
     "mmd",
     "plot_score",
     "q_sample",
-    "read_points",
     "sample",
     "score",
     "train",
@@ -67,23 +66,7 @@ __all__ = [
 # --- data -----------------------------------------------------------------------------------------------------
 
 
-def make_swiss_roll(n: int = 1000, noise: float = 1.0, seed: int | None = 0) -> np.ndarray:
-    """sklearn's swiss roll seen from its side, in 2-D: t uniform in [1.5π, 4.5π],
-
-        x = (t cos t, t sin t) + N(0, noise² I)
-
-    (sklearn's make_swiss_roll(n, noise)[0][:, [0, 2]], drawn with NumPy's default_rng). Unscaled: the roll
-    spans about ±13 in each coordinate."""
-    if not noise >= 0:
-        raise ValueError(f"noise must be >= 0 (a standard deviation), got {noise}")
-    rng = np.random.default_rng(seed)
-    t = 1.5 * math.pi * (1 + 2 * rng.random(n))
-    return np.stack([t * np.cos(t), t * np.sin(t)], axis=1) + rng.normal(0.0, noise, (n, 2))
-
-
 def _moons(n, seed):
-    from ..data.toy import make_moons
-
     return make_moons(n, noise=0.05, seed=seed)[0]
 
 
@@ -100,39 +83,11 @@ def make_data(name: str, n: int = 1000, seed: int | None = 0) -> np.ndarray:
     """n points of a standardised 2-D set, float64 (n, 2):
 
     moons      gradlab.data.make_moons(n, noise=0.05), minus (0.5, 0.25), over (0.8675, 0.4967)
-    swissroll  make_swiss_roll(n, noise=1.0), minus (2.0, 0.21), over (6.70, 7.02)"""
+    swissroll  gradlab.data.make_swiss_roll(n, noise=1.0), minus (2.0, 0.21), over (6.70, 7.02)"""
     if name not in DATA:
         raise ValueError(f"unknown data set {name!r}: choose one of {', '.join(DATA)} or give a CSV file")
     make, centre, scale = DATA[name]
     return (make(n, seed) - centre) / scale
-
-
-def read_points(path) -> np.ndarray:
-    """The points of a CSV file, one `x,y` a line, as float64 (n, 2). Blank lines and lines starting with #
-    are skipped, and so is a first line that is not numbers (a header). A line that is not two finite
-    numbers is an error naming the file and the line."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such file")
-    rows = []
-    with path.open(encoding="utf-8") as lines:
-        for number, line in enumerate(lines, start=1):
-            text = line.strip()
-            if not text or text.startswith("#"):
-                continue
-            cells = [cell.strip() for cell in text.split(",")]
-            try:
-                values = [float(cell) for cell in cells]
-            except ValueError:
-                if not rows and number == 1:
-                    continue  # a header
-                raise ValueError(f"{path}, line {number}: expected two numbers x,y, got {text!r}") from None
-            if len(values) != 2 or not all(map(math.isfinite, values)):
-                raise ValueError(f"{path}, line {number}: expected two finite numbers x,y, got {text!r}")
-            rows.append(values)
-    if len(rows) < 10:
-        raise ValueError(f"{path}: {len(rows)} points found; a diffusion model needs at least 10")
-    return np.asarray(rows, dtype=np.float64)
 
 
 # --- the forward process --------------------------------------------------------------------------------------

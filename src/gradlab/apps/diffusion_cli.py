@@ -63,6 +63,7 @@ def add_diffusion_command(subparsers) -> argparse.ArgumentParser:
 def run(args, out=None) -> int:
     """Execute a parsed `diffusion` command; 0 on success, 2 on a user error, 1 if training diverged."""
     out = sys.stdout if out is None else out
+    from ..data import read_points
     from . import diffusion
 
     try:
@@ -70,8 +71,12 @@ def run(args, out=None) -> int:
             raise ValueError(f"--steps must be at most {MAX_STEPS:,}, got {args.steps:,}")
         if args.eval > MAX_EVAL:
             raise ValueError(f"--eval must be at most {MAX_EVAL:,}, got {args.eval:,} (W2 solves an n × n assignment)")
-        points = None if args.data in diffusion.DATA else diffusion.read_points(args.data)
-    except (FileNotFoundError, ValueError) as error:
+        points = None if args.data in diffusion.DATA else read_points(args.data, min_points=10)
+    except OSError as error:
+        reason = (error.strerror or str(error)).lower()
+        print(f"gradlab diffusion: cannot read {args.data}: {reason}", file=sys.stderr)
+        return 2
+    except ValueError as error:
         print(f"gradlab diffusion: {error}", file=sys.stderr)
         return 2
     options = {"steps": args.steps, "seed": args.seed, "width": args.width, "lr": args.lr, "batch": args.batch}

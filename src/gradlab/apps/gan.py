@@ -28,7 +28,7 @@ Data and metrics as in VEEGAN (Srivastava et al. 2017) and PacGAN:
     2,500 generated samples; a sample is high quality within 3σ of its nearest mode; a mode is covered when
     at least one high-quality sample is nearest to it.
 
-    Mixture, RING, GRID, read_points(path)        the data
+    Mixture, RING, GRID                           the data (a CSV file: gradlab.data.read_points)
     mode_metrics(samples, mixture)                modes covered, % high quality
     cloud_metrics(samples, data)                  the same idea for any point cloud (no known modes)
     discriminator_value, generator_loss, pack     the game on logits
@@ -38,7 +38,6 @@ Data and metrics as in VEEGAN (Srivastava et al. 2017) and PacGAN:
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass, field
 
@@ -60,7 +59,6 @@ __all__ = [
     "mode_metrics",
     "pack",
     "plot_samples",
-    "read_points",
     "train",
 ]
 
@@ -88,35 +86,6 @@ def _ring(count: int = 8, radius: float = 2.0) -> np.ndarray:
 RING = Mixture("ring", _ring(), 0.02)
 GRID = Mixture("grid", np.array([(x, y) for x in range(-4, 5, 2) for y in range(-4, 5, 2)], dtype=np.float64), 0.05)
 MIXTURES = {"ring": RING, "grid": GRID}
-
-
-# the data from a file --------------------------------------------------------------------------------------
-
-
-def read_points(path) -> np.ndarray:
-    """A 2-D point cloud from a CSV of `x,y` rows (a first line that is not two numbers is taken as a header;
-    blank lines and lines starting with # are skipped). Raises ValueError naming the first bad line."""
-    points = []
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            text = line.strip()
-            if not text or text.startswith("#"):
-                continue
-            fields = [f.strip() for f in text.split(",")]
-            try:
-                if len(fields) != 2:
-                    raise ValueError
-                x, y = float(fields[0]), float(fields[1])
-            except ValueError:
-                if not points and number == 1:
-                    continue  # a header such as "x,y"
-                raise ValueError(f"{path} line {number}: expected two numbers 'x,y', got {text[:40]!r}") from None
-            if not (math.isfinite(x) and math.isfinite(y)):
-                raise ValueError(f"{path} line {number}: {text[:40]!r} is not finite")
-            points.append((x, y))
-    if len(points) < 2:
-        raise ValueError(f"{path} holds {len(points)} point(s); a point cloud needs at least two rows 'x,y'")
-    return np.array(points, dtype=np.float64)
 
 
 # metrics ---------------------------------------------------------------------------------------------------

@@ -54,17 +54,20 @@ def run(args, out=None) -> int:
     """Execute a parsed `gan` command; 0 on success, 2 on a bad data file."""
     import numpy as np
 
+    from ..data import read_points
     from . import gan
 
     out = sys.stdout if out is None else out
     mixture = gan.MIXTURES.get(args.data)
     if mixture is None:
         try:
-            points = gan.read_points(args.data)
-        except (OSError, ValueError) as error:
-            reason = error.strerror if isinstance(error, OSError) and error.strerror else error
-            where = "" if isinstance(error, ValueError) else f"cannot read {args.data}: "
-            print(f"gradlab gan: {where}{reason}", file=sys.stderr)
+            points = read_points(args.data, min_points=2)  # cloud_metrics needs a nearest neighbour
+        except OSError as error:
+            reason = (error.strerror or str(error)).lower()
+            print(f"gradlab gan: cannot read {args.data}: {reason}", file=sys.stderr)
+            return 2
+        except ValueError as error:
+            print(f"gradlab gan: {error}", file=sys.stderr)
             return 2
         data, name = points, f"{args.data} ({len(points)} points)"
     else:

@@ -1,8 +1,10 @@
 """Data: MNIST from its original IDX files (checked against SHA-256 sums, downloaded on request),
-2-D toy sets for classification, mini-batches and a train/test split. NumPy only.
+2-D toy sets, 2-D point clouds from CSV files, mini-batches and a train/test split. NumPy only.
 
     images, labels = load_mnist(split="train")          float32 (60000, 1, 28, 28) in [0, 1], int64 (60000,)
     x, y = make_moons(n=200, noise=0.1, seed=0)          float64 (200, 2), int64 (200,)
+    roll = make_swiss_roll(n=1000, noise=1.0, seed=0)    float64 (1000, 2), unlabelled
+    points = read_points("cloud.csv")                    float64 (n, 2) from x,y lines
     for xb, yb in batches(x, y, batch_size=32, seed=epoch): ...
 
 The real data sets are fetched with `gradlab data download mnist|movielens-100k [--to DIR]` (or
@@ -12,7 +14,8 @@ $GRADLAB_DATA or ~/.cache/gradlab/mnist for MNIST, ~/.cache/gradlab/ml-100k for 
 
 from .batches import batches, train_test_split
 from .mnist import FILES, MIRRORS, SHA256, default_root, download_mnist, load_mnist
-from .toy import make_blobs, make_circles, make_moons, make_spiral, make_xor
+from .points import read_points
+from .toy import make_blobs, make_circles, make_moons, make_spiral, make_swiss_roll, make_xor
 
 __all__ = [
     "FILES",
@@ -26,6 +29,8 @@ __all__ = [
     "make_circles",
     "make_moons",
     "make_spiral",
+    "make_swiss_roll",
     "make_xor",
+    "read_points",
     "train_test_split",
 ]

@@ -5,7 +5,9 @@ linear model fails on all but the blobs.
     make_circles   a ring of radius factor inside one    make_blobs   Gaussian clusters around centres
     make_spiral    2 or more interleaved spiral arms
 
-Each returns (x, y): x float64 of shape (n, 2), y int64 of shape (n,) with labels 0, 1, …, k-1.
+and, unlabelled, make_swiss_roll: sklearn's swiss roll seen from its side (points only, no classes).
+
+The others each return (x, y): x float64 of shape (n, 2), y int64 of shape (n,) with labels 0, 1, …, k-1.
 Classes are balanced (their sizes differ by at most one), the examples come in random order, and
 the same seed gives the same data (np.random.default_rng(seed)). noise is the standard deviation of
 Gaussian noise added to each coordinate.
@@ -18,7 +20,7 @@ import operator
 
 import numpy as np
 
-__all__ = ["make_blobs", "make_circles", "make_moons", "make_spiral", "make_xor"]
+__all__ = ["make_blobs", "make_circles", "make_moons", "make_spiral", "make_swiss_roll", "make_xor"]
 
 
 def _labels(n, classes: int) -> np.ndarray:
@@ -120,3 +122,18 @@ def make_blobs(n: int = 300, centers=3, std: float = 0.5, seed: int | None = 0):
     rng = np.random.default_rng(seed)
     y = _labels(n, len(points))
     return _finish(rng, points[y], y, std)
+
+
+def make_swiss_roll(n: int = 1000, noise: float = 1.0, seed: int | None = 0) -> np.ndarray:
+    """sklearn's swiss roll seen from its side, in 2-D: t uniform in [1.5π, 4.5π],
+
+        x = (t cos t, t sin t) + N(0, noise² I)
+
+    (sklearn's make_swiss_roll(n, noise)[0][:, [0, 2]], drawn with NumPy's default_rng). Unlike the sets
+    above it has no labels: it returns the points alone, float64 of shape (n, 2). Unscaled: the roll spans
+    about ±13 in each coordinate."""
+    if not noise >= 0:
+        raise ValueError(f"noise must be >= 0 (a standard deviation), got {noise}")
+    rng = np.random.default_rng(seed)
+    t = 1.5 * math.pi * (1 + 2 * rng.random(n))
+    return np.stack([t * np.cos(t), t * np.sin(t)], axis=1) + rng.normal(0.0, noise, (n, 2))
