@@ -155,9 +155,10 @@ def test_cli_moons_prints_metrics_and_writes_samples_and_the_score_field(tmp_pat
 def test_cli_reads_a_csv(tmp_path, capsys):
     path = tmp_path / "points.csv"
     d.write_samples(d.make_data("swissroll", 600, seed=1), path)
-    code = main(["diffusion", str(path), "--steps", "50", "--width", "16", "--eval", "100", "--figure", "none"])
-    assert code == 0
-    assert "points.csv" in capsys.readouterr().out
+    samples = tmp_path / "samples.csv"  # never the default, which would land in the folder the tests run from
+    argv = [str(path), "--steps", "50", "--width", "16", "--eval", "100", "--figure", "none", "--samples", str(samples)]
+    assert main(["diffusion", *argv]) == 0
+    assert "points.csv" in capsys.readouterr().out and samples.is_file()
 
 
 def test_cli_a_csv_with_a_bad_row_names_the_line(tmp_path, capsys):
