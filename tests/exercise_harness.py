@@ -1,4 +1,4 @@
-"""What the lessons' exercise tests (tests/test_exercises_lesson01.py … lesson09.py) share: a lesson's
+"""What the lessons' exercise tests (tests/test_exercises_all.py and tests/test_exercises_lessonNN.py) share: a lesson's
 reference solutions and notebook cells, run as the notebook runs them, and the checks every exercise must
 pass: its reference solution passes, an unchanged exercise is "not attempted", a wrong answer fails."""
 

@@ -1,4 +1,5 @@
-"""Lesson 0's exercise: the reference solution passes, each typical mistake gets its own hint."""
+"""Lesson 0's checkers name each typical wrong answer with its own hint. (That every reference solution passes and an
+unattempted exercise says "not attempted" is tested for all lessons in tests/test_exercises_all.py.)"""
 
 import pytest
 
