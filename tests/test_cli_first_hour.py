@@ -263,6 +263,7 @@ def command_lines(draw):
 
 @settings(
     max_examples=int(os.environ.get("FUZZ_EXAMPLES", 120)),
+    derandomize=os.environ.get("FUZZ_DERANDOMIZE", "1") == "1",  # the same cases in CI; wider runs on request
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )

@@ -5,13 +5,14 @@ import contextlib
 import importlib
 import io
 import math
+import os
 import re
 import threading
 import time
 import warnings
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from gradlab import derive_cli
@@ -149,7 +150,7 @@ VARYING = "a power with a varying exponent needs a base > 0"
     ("formula", "at", "reason"),
     [
         ("x**0.5", 0, "x**0.5 has an infinite slope there"),
-        ("sqrt(x**2)", 0, "the chain rule gives nan: sqrt(x**2) has an infinite slope where x**2 = 0"),
+        ("sqrt(x**2)", 0, "the chain rule has no value there: sqrt(x**2) has an infinite slope where x**2 = 0"),
         ("x**x", 0, f"x**x has no derivative there: {VARYING}, and x = 0"),  # the engine alone would say 0
         ("(-2)**x", 2, f"(-2)**x has no derivative there: {VARYING}, and the base is -2"),  # here too
     ],
@@ -289,7 +290,15 @@ HOSTILE = [0.0, -1.0, 1.0, math.nan, math.inf, -math.inf, 1e300, -1e-300, 1e-300
 POINTS = st.sampled_from(HOSTILE) | st.floats(allow_nan=True, allow_infinity=True)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# derandomize: the same cases on every run, so CI cannot turn red on a case it never met before; wider random
+# runs are for development: FUZZ_DERANDOMIZE=0 FUZZ_EXAMPLES=1500 pytest tests/test_derive_cli.py -k every_formula
+@settings(
+    max_examples=int(os.environ.get("FUZZ_EXAMPLES", 150)),
+    derandomize=os.environ.get("FUZZ_DERANDOMIZE", "1") == "1",
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@example(formula="abs(sqrt(x))", at=0.0)  # once printed "the chain rule gives nan"
 @given(formula=grammar() | st.builds(nested, st.sampled_from(sorted(FUNCTIONS)), st.integers(1, 45)), at=POINTS)
 def test_every_formula_at_every_point_gives_a_result_or_a_sentence(formula, at):
     original = derive_cli.SYMBOLIC_BUDGET

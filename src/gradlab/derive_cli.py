@@ -212,7 +212,7 @@ def _derivative_rows(f, at: float, parts, slope: float) -> list[tuple[str, str, 
     else:
         vertical = _vertical(parts)
         reason = f": {vertical}" if vertical else " (inf * 0 or inf - inf along the way)"
-        rows.append((label, "undefined", f"the chain rule gives nan{reason}"))
+        rows.append((label, "undefined", f"the chain rule has no value there{reason}"))
     numeric, note = _central_difference(f, at, slope if rows[0][1] not in ("undefined", "overflows") else math.nan)
     rows.append(("", numeric, note))
     return rows
