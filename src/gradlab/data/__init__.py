@@ -5,6 +5,7 @@
     x, y = make_moons(n=200, noise=0.1, seed=0)          float64 (200, 2), int64 (200,)
     roll = make_swiss_roll(n=1000, noise=1.0, seed=0)    float64 (1000, 2), unlabelled
     points = read_points("cloud.csv")                    float64 (n, 2) from x,y lines
+    ratings = make_ratings(10**6, 10**4, 10**3, seed=0)  low-rank + noise, int32 indices, float32 ratings
     for xb, yb in batches(x, y, batch_size=32, seed=epoch): ...
 
 The real data sets are fetched with `gradlab data download mnist|movielens-100k [--to DIR]` (or
@@ -15,22 +16,29 @@ $GRADLAB_DATA or ~/.cache/gradlab/mnist for MNIST, ~/.cache/gradlab/ml-100k for 
 from .batches import batches, train_test_split
 from .mnist import FILES, MIRRORS, SHA256, default_root, download_mnist, load_mnist
 from .points import read_points
+from .synthetic import IndexedRatings, Truth, load_truth, make_ratings, open_ratings, write_ratings
 from .toy import make_blobs, make_circles, make_moons, make_spiral, make_swiss_roll, make_xor
 
 __all__ = [
     "FILES",
     "MIRRORS",
     "SHA256",
+    "IndexedRatings",
+    "Truth",
     "batches",
     "default_root",
     "download_mnist",
     "load_mnist",
+    "load_truth",
     "make_blobs",
     "make_circles",
     "make_moons",
+    "make_ratings",
     "make_spiral",
     "make_swiss_roll",
     "make_xor",
+    "open_ratings",
     "read_points",
     "train_test_split",
+    "write_ratings",
 ]
