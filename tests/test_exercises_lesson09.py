@@ -174,3 +174,120 @@ def test_sgd_bias_with_the_factor_lambda():
 
 def test_sgd_returns_four_values():
     assert "as a tuple: (b_u, b_i, p_u, q_i)" in failed("recommender.sgd_update", lambda *args: args[4])
+
+
+# recommender.precision_at_k --------------------------------------------------------------------------------
+
+
+def top_hits(scores, seen, liked, k, leave_out_seen=True, descending=True):
+    """Per user, how many of the k best-ranked films are liked (the seen ones left out unless told otherwise)."""
+    if leave_out_seen:
+        scores = np.where(seen, -np.inf if descending else np.inf, scores)
+    top = np.argsort(-scores if descending else scores, axis=1)[:, :k]
+    return np.take_along_axis(liked, top, axis=1).sum(axis=1)
+
+
+def test_precision_counts_the_films_seen_in_training():
+    def wrong(scores, seen, liked, k):
+        return top_hits(scores, seen, liked, k, leave_out_seen=False)[liked.any(axis=1)].mean() / k
+
+    assert "still in the lists: set their scores to −inf" in failed("recommender.precision_at_k", wrong)
+
+
+def test_precision_averaged_over_every_user():
+    def wrong(scores, seen, liked, k):
+        return top_hits(scores, seen, liked, k).mean() / k
+
+    assert "only over the users with at least one liked" in failed("recommender.precision_at_k", wrong)
+
+
+def test_precision_is_recall():
+    def wrong(scores, seen, liked, k):
+        users = liked.any(axis=1)
+        return np.mean(top_hits(scores, seen, liked, k)[users] / liked[users].sum(axis=1))
+
+    assert "that is recall@k" in failed("recommender.precision_at_k", wrong)
+
+
+def test_precision_of_the_lowest_scores():
+    def wrong(scores, seen, liked, k):
+        return top_hits(scores, seen, liked, k, descending=False)[liked.any(axis=1)].mean() / k
+
+    assert "the k lowest scores" in failed("recommender.precision_at_k", wrong)
+
+
+def test_precision_not_divided_by_k():
+    def wrong(scores, seen, liked, k):
+        return top_hits(scores, seen, liked, k)[liked.any(axis=1)].mean()
+
+    assert "divide the hits by k" in failed("recommender.precision_at_k", wrong)
+
+
+def test_the_reference_precision_on_a_case_worked_by_hand():
+    """Two users, four films; user 0 saw film 0 and liked films 1 and 3, user 1 liked nothing (not averaged)."""
+    scores = np.array([[9.0, 1.0, 2.0, 3.0], [1.0, 2.0, 3.0, 4.0]])
+    seen = np.array([[True, False, False, False], [False] * 4])
+    liked = np.array([[False, True, False, True], [False] * 4])
+    # user 0's top 2 among films 1-3 are films 3 and 2: one hit of 2
+    assert lesson09.reference_precision_at_k(scores, seen, liked, 2) == 0.5
+
+
+# recommender.ease ------------------------------------------------------------------------------------------
+
+
+def test_ease_without_the_constraint_is_ridge():
+    def wrong(X, lam):
+        G = X.T @ X
+        return np.linalg.solve(G + lam * np.eye(len(G)), G)
+
+    assert "plain ridge regression" in failed("recommender.ease", wrong)
+
+
+def test_ease_sign_flipped():
+    def wrong(X, lam):
+        P = np.linalg.inv(X.T @ X + lam * np.eye(X.shape[1]))
+        return P / np.diag(P) - np.eye(len(P))
+
+    assert "the sign is flipped" in failed("recommender.ease", wrong)
+
+
+def test_ease_rows_scaled_instead_of_columns():
+    def wrong(X, lam):
+        P = np.linalg.inv(X.T @ X + lam * np.eye(X.shape[1]))
+        return np.eye(len(P)) - P / np.diag(P)[:, None]
+
+    assert "you scaled the rows" in failed("recommender.ease", wrong)
+
+
+def test_ease_without_lambda():
+    def wrong(X, lam):
+        P = np.linalg.inv(X.T @ X)
+        return np.eye(len(P)) - P / np.diag(P)
+
+    assert "λ is missing" in failed("recommender.ease", wrong)
+
+
+def test_ease_from_the_users_gram_matrix():
+    def wrong(X, lam):
+        P = np.linalg.inv(X @ X.T + lam * np.eye(X.shape[0]))
+        return np.eye(len(P)) - P / np.diag(P)
+
+    assert "not from XXᵀ" in failed("recommender.ease", wrong)
+
+
+def test_ease_with_a_diagonal():
+    def wrong(X, lam):
+        return lesson09.reference_ease(X, lam) + 0.5 * np.eye(X.shape[1])  # the right B, but items predict themselves
+
+    assert "diagonal must be 0" in failed("recommender.ease", wrong)
+
+
+def test_the_reference_ease_satisfies_the_stationarity_condition():
+    """The closed form solves (XᵀX + λI)B = XᵀX − diag(γ) for some γ, with diag(B) = 0: the Lagrange conditions."""
+    X = (np.random.default_rng(5).uniform(size=(30, 8)) < 0.4).astype(float)
+    lam = 2.0
+    B = lesson09.reference_ease(X, lam)
+    G = X.T @ X
+    residual = G - (G + lam * np.eye(8)) @ B  # must be diag(γ): zero off the diagonal
+    np.testing.assert_allclose(residual - np.diag(np.diag(residual)), 0, atol=1e-9)
+    np.testing.assert_array_equal(np.diag(B), 0)

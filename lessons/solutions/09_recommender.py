@@ -1,5 +1,7 @@
 """Reference solutions for lessons/09_recommender.ipynb (one block per exercise cell)."""
 
+import numpy as np
+
 from gradlab.exercises import check
 
 
@@ -35,3 +37,28 @@ def sgd_update(r, mu, b_u, b_i, p_u, q_i, lr, reg, reg_bias):
 
 
 check("recommender.sgd_update", sgd_update)
+
+
+# exercise: recommender.precision_at_k
+def precision_at_k(scores, seen, liked, k):
+    """Mean over users with a liked item of |top k unseen items ∩ liked| / k."""
+    scores = np.where(seen, -np.inf, scores)  # what the user rated in training is no recommendation
+    top = np.argsort(-scores, axis=1)[:, :k]
+    hits = np.take_along_axis(liked, top, axis=1).sum(axis=1)
+    users = liked.any(axis=1)
+    return hits[users].mean() / k
+
+
+check("recommender.precision_at_k", precision_at_k)
+
+
+# exercise: recommender.ease
+def ease(X, lam):
+    """B = I − P·diag(1/diag P) with P = (XᵀX + λI)⁻¹: column j of P divided by P_jj, the diagonal set to 0."""
+    P = np.linalg.inv(X.T @ X + lam * np.eye(X.shape[1]))
+    B = -P / np.diag(P)  # dividing by a row vector divides column j by P_jj
+    np.fill_diagonal(B, 0.0)
+    return B
+
+
+check("recommender.ease", ease)

@@ -11,6 +11,11 @@ For one observed rating r of item i by user u, with r̂ = μ + b_u + b_i + p_u·
                              (gradlab.apps.recommender.kernels._sgd_epoch; the factor 2 folded into lr):
                                  b_u += lr (e − λ_b b_u)      b_i += lr (e − λ_b b_i)
                                  p_u += lr (e q_i − λ p_u)    q_i += lr (e p_u − λ q_i)   (old p_u, old q_i)
+
+Ranking, for the top-N part of the lesson:
+
+    recommender.precision_at_k   mean over users with a liked test item of |top k (unseen items) ∩ liked| / k
+    recommender.ease             EASE's closed form B = I − P·diag(1/diag P), P = (XᵀX + λI)⁻¹ (Steck 2019)
 """
 
 from __future__ import annotations
@@ -19,10 +24,10 @@ import numpy as np
 
 import gradlab as gl
 
-from . import grading
+from . import common, grading
 from .core import Wrong, exercise
 
-__all__ = ["rating_loss", "reference_sgd_update"]
+__all__ = ["rating_loss", "reference_ease", "reference_precision_at_k", "reference_sgd_update"]
 
 
 def rating_loss(r, mu, b_u, b_i, p_u, q_i, lam):
@@ -197,3 +202,134 @@ def _sgd_update(fn):
         hint = _describe_step(got, want, (b_u, b_i, p_u, q_i), e, args)
         raise Wrong(f"{hint} (at {at})")
     return "the same step as gradlab's SGD kernel on 5 random ratings, to 1e-12"
+
+
+# --- ranking: precision@k and EASE ------------------------------------------------------------------------
+
+
+def reference_precision_at_k(scores, seen, liked, k):
+    """Mean over the users with at least one liked item of hits/k, where the hits are the liked items among
+    the k highest scores once the items seen in training are left out (their scores set to −∞)."""
+    ranked = np.argsort(-np.where(seen, -np.inf, scores), axis=1, kind="stable")[:, :k]
+    hits = np.take_along_axis(liked, ranked, axis=1).sum(axis=1)
+    users = liked.any(axis=1)
+    return float(hits[users].mean() / k)
+
+
+def _ranking_case(seed: int, n_users: int = 30, n_items: int = 40):
+    """Random scores (ties impossible), a training mask that favours the high scores (so that forgetting to
+    leave the seen items out changes the answer), liked test items among the unseen ones, and users with none."""
+    rng = np.random.default_rng(seed)
+    scores = rng.normal(size=(n_users, n_items))
+    seen = rng.uniform(size=scores.shape) < 0.5 * (scores > 0.3)
+    liked = ~seen & (rng.uniform(size=scores.shape) < 0.15)
+    liked[: n_users // 5] = False  # a fifth of the users liked nothing in the test split
+    return scores, seen, liked
+
+
+@exercise("recommender.precision_at_k")
+def _precision_at_k(fn):
+    """Graded on three random cases at once, as one array, so that a wrong variant that happens to give the
+    right number in one case (precision takes few values) is still told apart by the others."""
+    cases = [(*_ranking_case(seed), k) for seed, k in ((1, 5), (2, 10), (3, 3))]
+    got = [grading.call(fn, s.copy(), seen.copy(), liked.copy(), k) for s, seen, liked, k in cases]
+    got = common.as_array(got, "your precision is a {type}, not one number")
+    if got.shape != (3,):
+        raise Wrong(f"precision@k is one number (the mean over the users), got an array of shape {got.shape[1:]}")
+
+    def variant(rule):
+        return np.array([rule(*case) for case in cases])
+
+    def hits(s, seen, liked, k, leave_out=True, lowest=False):
+        s = np.where(seen, np.inf if lowest else -np.inf, s) if leave_out else s
+        top = np.argsort(s if lowest else -s, axis=1, kind="stable")[:, :k]
+        return np.take_along_axis(liked, top, axis=1).sum(axis=1)
+
+    grading.expect_close(
+        got,
+        variant(reference_precision_at_k),
+        at="3 random cases, k = 5, 10 and 3, 30 users × 40 items",
+        tol=1e-9,
+        hints=[
+            (
+                common.mistake(
+                    variant(lambda s, seen, liked, k: hits(s, seen, liked, k, False)[liked.any(1)].mean() / k)
+                ),
+                "the items the user rated in training are still in the lists: set their scores to −inf before "
+                "taking the top k (a film the user has seen is no recommendation)",
+            ),
+            (
+                common.mistake(variant(lambda s, seen, liked, k: hits(s, seen, liked, k).mean() / k)),
+                "average only over the users with at least one liked test item: the others cannot score a hit",
+            ),
+            (
+                common.mistake(
+                    variant(
+                        lambda s, seen, liked, k: np.mean(
+                            hits(s, seen, liked, k)[liked.any(1)] / liked.sum(1)[liked.any(1)]
+                        )
+                    )
+                ),
+                "you divided by the number of liked items (that is recall@k): precision@k divides the hits by k",
+            ),
+            (
+                common.mistake(
+                    variant(lambda s, seen, liked, k: hits(s, seen, liked, k, lowest=True)[liked.any(1)].mean() / k)
+                ),
+                "you took the k lowest scores: sort in descending order (np.argsort(-scores))",
+            ),
+            (
+                common.mistake(variant(lambda s, seen, liked, k: hits(s, seen, liked, k)[liked.any(1)].mean())),
+                "divide the hits by k: precision is a share of the list, 0 to 1",
+            ),
+        ],
+    )
+    return "the same precision@k as the reference on 3 random cases"
+
+
+def reference_ease(X, lam):
+    """EASE (Steck 2019): B = I − P·diag(1/diag P), P = (XᵀX + λI)⁻¹, i.e. B_ij = −P_ij / P_jj off the diagonal and
+    B_jj = 0: the minimiser of ‖X − XB‖² + λ‖B‖² subject to diag(B) = 0."""
+    P = np.linalg.inv(X.T @ X + lam * np.eye(X.shape[1]))
+    B = -P / np.diag(P)
+    np.fill_diagonal(B, 0.0)
+    return B
+
+
+@exercise("recommender.ease")
+def _ease(fn):
+    rng = np.random.default_rng(19)
+    for lam in (0.5, 4.0, 30.0):
+        X = (rng.uniform(size=(40, 12)) < 0.3).astype(np.float64)
+        at = f"a 40 × 12 matrix X of 0s and 1s, λ = {lam:g}"
+        got = common.as_array(grading.call(fn, X.copy(), lam), "your B is a {type}, not a matrix of numbers")
+        want = reference_ease(X, lam)
+        if got.shape != want.shape:
+            hint = "B is items × items, (XᵀX + λI)⁻¹ is built from XᵀX, not from XXᵀ (users × users)"
+            raise Wrong(f"your B has shape {got.shape}, expected {want.shape}: {hint}")
+        if common.near(got, want, tol=1e-8):
+            continue
+        G = X.T @ X
+        ridge = np.linalg.solve(G + lam * np.eye(len(G)), G)
+        P_without_lam = np.linalg.inv(G)
+        mistakes = [
+            (
+                ridge,
+                "that is plain ridge regression, (XᵀX + λI)⁻¹XᵀX: without the constraint diag(B) = 0 each item "
+                "predicts itself; the Lagrange multipliers turn it into I − P·diag(1/diag P)",
+            ),
+            (-want, "the sign is flipped: B = I − P·diag(1/diag P), so off the diagonal B_ij = −P_ij/P_jj"),
+            (want.T, "each column j is divided by P_jj (P·diag(1/diag P) scales columns); you scaled the rows"),
+            (np.eye(len(G)) - P_without_lam / np.diag(P_without_lam), "λ is missing: P = (XᵀX + λI)⁻¹"),
+        ]
+        for variant, hint in mistakes:
+            if common.near(got, variant, tol=1e-8):
+                raise Wrong(f"{hint} (at {at})")
+        if not common.near(np.diag(got), np.zeros(len(G)), tol=1e-8):
+            raise Wrong(f"B's diagonal must be 0 (an item may not recommend itself), got {np.diag(got)[:3]}… (at {at})")
+        worst = np.unravel_index(np.argmax(np.abs(got - want)), want.shape)
+        raise Wrong(
+            f"B differs from I − P·diag(1/diag P) at {tuple(int(i) for i in worst)}: expected "
+            f"{want[worst]:.6g}, got {got[worst]:.6g} (at {at})"
+        )
+    return "the same B as the closed form for 3 random X and λ, to 1e-8"
