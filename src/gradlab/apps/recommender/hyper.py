@@ -8,7 +8,8 @@ import numpy as np
 
 # Hyper-parameters of each method, chosen by validation on a held-out tenth of u1.base, never on the official
 # test files (benchmarks/recommender.py --search): the fastest setting within 0.001 RMSE of the best, and for
-# SGD only among settings that fit no slower than Surprise's SVD. The baseline's are Surprise's BaselineOnly's.
+# SGD and SVD++ only among settings that fit no slower than Surprise's SVD. The baseline's are Surprise's
+# BaselineOnly's.
 DEFAULTS = {
     "sgd": {
         "factors": 100,
@@ -16,6 +17,17 @@ DEFAULTS = {
         "lr": 0.01,
         "reg": 0.08,
         "reg_bias": 0.02,
+        "init_std": 0.05,
+        "dtype": "float32",
+    },
+    "svdpp": {
+        "factors": 100,
+        "epochs": 20,
+        "lr": 0.015,
+        "lr_decay": 0.95,
+        "reg": 0.08,
+        "reg_bias": 0.02,
+        "reg_y": 0.3,
         "init_std": 0.05,
         "dtype": "float32",
     },

@@ -1,4 +1,4 @@
-"""The three fitting methods by name: "sgd" (sgd.py), "als" (als.py) and "baseline" (baseline.py)."""
+"""The fitting methods by name: "sgd" (sgd.py), "svdpp" (svdpp.py), "als" (als.py) and "baseline" (baseline.py)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ from .als import fit_als
 from .baseline import fit_baseline
 from .model import FactorModel
 from .sgd import fit_sgd
+from .svdpp import fit_svdpp
 
 
 def fit(train: Ratings, method: str = "sgd", **options) -> FactorModel:
-    """fit_sgd, fit_als or fit_baseline by name ("sgd", "als", "baseline")."""
-    fitters = {"sgd": fit_sgd, "als": fit_als, "baseline": fit_baseline}
+    """fit_sgd, fit_svdpp, fit_als or fit_baseline by name ("sgd", "svdpp", "als", "baseline")."""
+    fitters = {"sgd": fit_sgd, "svdpp": fit_svdpp, "als": fit_als, "baseline": fit_baseline}
     if method not in fitters:
         raise ValueError(f"method must be one of {', '.join(fitters)}, got {method!r}")
     return fitters[method](train, **options)
