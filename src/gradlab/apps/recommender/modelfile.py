@@ -1,4 +1,5 @@
-"""What a saved recommender must look like, checked before a model is built from it.
+"""What a saved recommender must look like, checked before a model is built from it: a rating model
+(FactorModel, format gradlab.recommender/1) or a ranking model (RankingModel, gradlab.recommender.ranking/1).
 
 FactorModel.save writes one .npz of plain arrays (no pickle). FactorModel.load reads it through
 gradlab.npzfile, which hands _check_model_headers the .npy headers before any data is decompressed
@@ -28,11 +29,9 @@ def _damaged(problem: str) -> ModelFileError:
     return ModelFileError(f"{problem}: the file is damaged or was edited; train and save the model again")
 
 
-def _check_model_headers(headers: dict) -> None:
-    """The shapes and dtypes of a saved model's arrays against each other, from their .npy headers alone."""
-    if "format" not in headers:
-        raise ModelFileError(f"not a gradlab recommender model (expected format {FORMAT!r})")
-    missing = sorted(set(_SAVED) - set(headers))
+def _needs(headers: dict, saved: tuple):
+    """need(name, shape, kinds, what, why) for these headers, once every name in saved is known to be there."""
+    missing = sorted(set(saved) - set(headers))
     if missing:
         raise _damaged(f"lacks {', '.join(missing)}")
 
@@ -46,6 +45,14 @@ def _check_model_headers(headers: dict) -> None:
             raise _damaged(f"{name} has shape {found.shape}, not {wanted}{', since ' + why if why else ''}")
         return found.shape
 
+    return need
+
+
+def _check_model_headers(headers: dict) -> None:
+    """The shapes and dtypes of a saved model's arrays against each other, from their .npy headers alone."""
+    if "format" not in headers:
+        raise ModelFileError(f"not a gradlab recommender model (expected format {FORMAT!r})")
+    need = _needs(headers, _SAVED)
     for name in ("format", "info"):
         need(name, (), "U", "text")
     need("mean", (), "f", "a number")
@@ -74,6 +81,15 @@ def _check_model_arrays(arrays: dict) -> dict:
         info = json.loads(str(arrays["info"]))
     except ValueError:
         info = None
+    _check_shared_arrays(arrays, info, ("mean", "scale", "user_bias", "item_bias", "user_factors", "item_factors"))
+    if not arrays["scale"][0] <= arrays["scale"][1]:
+        raise _damaged(f"scale {tuple(arrays['scale'].tolist())} runs from high to low")
+    return info
+
+
+def _check_shared_arrays(arrays: dict, info, numbers: tuple) -> None:
+    """What every saved recommender must hold: an info object, sorted distinct ids, finite numbers, and each
+    user's rated items (CSR) rising from 0 and in range."""
     if not (isinstance(info, dict) and isinstance(info.get("method"), str) and isinstance(info.get("hyper"), dict)):
         raise _damaged('info is not the JSON object {"method": ..., "hyper": {...}, "fit_seconds": ...} save() writes')
     if not isinstance(info.get("fit_seconds", 0.0), int | float):
@@ -82,14 +98,56 @@ def _check_model_arrays(arrays: dict) -> dict:
         ids = arrays[name]
         if len(ids) > 1 and not np.all(ids[1:] > ids[:-1]):
             raise _damaged(f"{name} is not sorted without repeats, as save() writes it")
-    for name in ("mean", "scale", "user_bias", "item_bias", "user_factors", "item_factors"):
+    for name in numbers:
         if not np.all(np.isfinite(arrays[name])):
             raise _damaged(f"{name} holds NaN or infinity")
-    if not arrays["scale"][0] <= arrays["scale"][1]:
-        raise _damaged(f"scale {tuple(arrays['scale'].tolist())} runs from high to low")
     indptr, rated = arrays["rated_indptr"].astype(np.int64), arrays["rated_items"]
     if indptr[0] != 0 or indptr[-1] != len(rated) or np.any(np.diff(indptr) < 0):
         raise _damaged(f"rated_indptr does not rise from 0 to {len(rated):,}, the length of rated_items")
     if len(rated) and (rated.min() < 0 or rated.max() >= len(arrays["item_ids"])):
         raise _damaged(f"rated_items holds item indices outside 0..{len(arrays['item_ids']) - 1}")
+
+
+# --- ranking models (ranking.py's RankingModel): s_ui = p_u·q_i + b_i + Σ_{j seen by u} W_ji ------------------
+RANKING_FORMAT = "gradlab.recommender.ranking/1"
+_RANKING_SAVED = (
+    "info", "user_ids", "item_ids", "user_factors", "item_factors", "item_bias", "item_weights", "rated_indptr",
+    "rated_items", "titles", "history",
+)  # fmt: skip
+_RANKING_TEXT = ("format", "info", "titles", "user_ids", "item_ids")
+_RANKING_METHODS = ("ease", "wmf", "bpr", "popularity")
+
+
+def _check_ranking_headers(headers: dict) -> None:
+    """The shapes and dtypes of a saved ranking model's arrays against each other, from their .npy headers."""
+    if "format" not in headers:
+        raise ModelFileError(f"not a gradlab ranking model (expected format {RANKING_FORMAT!r})")
+    need = _needs(headers, _RANKING_SAVED)
+    for name in ("format", "info"):
+        need(name, (), "U", "text")
+    need("history", (None,), "f", "numbers")
+    (users,) = need("user_ids", (None,), "iuU", "whole numbers or text")
+    (items,) = need("item_ids", (None,), "iuU", "whole numbers or text")
+    per_user, per_item = f"user_ids lists {users:,} users", f"item_ids lists {items:,} items"
+    _, k = need("user_factors", (users, None), "f", "numbers", per_user)
+    need("item_factors", (items, k), "f", "numbers", f"{per_item} and user_factors has {k} columns")
+    need("item_bias", (items,), "f", "numbers", per_item)
+    weights = headers["item_weights"].shape
+    need("item_weights", (0, 0) if weights == (0, 0) else (items, items), "f", "numbers", f"{per_item} (or none)")
+    need("rated_indptr", (users + 1,), "iu", "whole numbers", f"{per_user} (and it has one entry more)")
+    need("rated_items", (None,), "iu", "whole numbers")
+    need("titles", (items if headers["titles"].shape != (0,) else 0,), "U", "text", per_item)
+
+
+def _check_ranking_arrays(arrays: dict) -> dict:
+    """The contents of a saved ranking model's arrays, once read; returns its info (method, hyper, fit_seconds)."""
+    if str(arrays["format"]) != RANKING_FORMAT:
+        raise ModelFileError(f"not a gradlab ranking model (format {str(arrays['format'])!r}, not {RANKING_FORMAT!r})")
+    try:
+        info = json.loads(str(arrays["info"]))
+    except ValueError:
+        info = None
+    _check_shared_arrays(arrays, info, ("user_factors", "item_factors", "item_bias", "item_weights"))
+    if info["method"] not in _RANKING_METHODS:
+        raise _damaged(f"info names the method {info['method']!r}, not one of {', '.join(_RANKING_METHODS)}")
     return info
