@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["CHECKSUMS_FILE", "read_checksums"]
+__all__ = ["CHECKSUMS_FILE", "read_checksums", "write_checksums"]
 
 CHECKSUMS_FILE = "SHA256SUMS"
 
@@ -29,3 +29,14 @@ def read_checksums(folder: Path) -> dict[str, str]:
         # sha256sum marks binary mode with '*' before the name
         sums[Path(parts[1].removeprefix("*")).name] = digest
     return sums
+
+
+def write_checksums(folder: Path, sums: dict[str, str]) -> Path:
+    """Add (or replace) sums {file name: SHA-256} in folder/SHA256SUMS, keeping the other lines' sums;
+    written under a temporary name and renamed, so a reader never sees half a file."""
+    path = Path(folder) / CHECKSUMS_FILE
+    merged = {**read_checksums(folder), **sums}
+    temporary = path.with_name(f".{CHECKSUMS_FILE}.writing")
+    temporary.write_text("".join(f"{digest}  {name}\n" for name, digest in sorted(merged.items())), encoding="utf-8")
+    temporary.replace(path)
+    return path

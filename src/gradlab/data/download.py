@@ -44,10 +44,12 @@ __all__ = [
     "Fetched",
     "Progress",
     "fetch",
+    "file_md5",
     "file_sha256",
     "mirror_urls",
     "prepare",
     "sha256_in",
+    "sha256_or_md5_in",
     "shell_command",
     "with_advice",
 ]
@@ -93,6 +95,36 @@ def file_sha256(path: Path) -> str:
         for block in iter(lambda: stream.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def file_md5(path: Path) -> str:
+    """MD5 of a file, read in 1 MiB blocks: only to compare with a publisher's .md5 file (GroupLens serves
+    no SHA-256), never as the only check where a SHA-256 is known."""
+    digest = hashlib.md5(usedforsecurity=False)
+    with open(path, "rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def sha256_or_md5_in(
+    name: str, sha256s: Iterable[str | None], md5s: Iterable[str | None]
+) -> Callable[[Path, str], None]:
+    """A check for fetch: the SHA-256 must be one of sha256s, or else the file's MD5 one of md5s (None
+    entries are ignored). The MD5 is computed only when no SHA-256 matches."""
+    sums, md5_sums = [v for v in sha256s if v], [v for v in md5s if v]
+
+    def check(path: Path, digest: str) -> None:
+        if digest in sums:
+            return
+        md5 = file_md5(path) if md5_sums else None
+        if md5 in md5_sums:
+            return
+        wanted = " or ".join([f"SHA-256 {v}" for v in sums] + [f"MD5 {v}" for v in md5_sums]) or "a known sum"
+        found = f"SHA-256 {digest}" + (f", MD5 {md5}" if md5 else "")
+        raise ChecksumError(f"{name}: checksum mismatch: got {found}, expected {wanted}")
+
+    return check
 
 
 def sha256_in(name: str, allowed: Iterable[str | None]) -> Callable[[Path, str], None]:
