@@ -51,6 +51,7 @@ EXERCISES = {
     "13_policy_gradient": ["rl.score_function", "rl.discounted_returns", "rl.reinforce_gradient"],
     "14_gan": ["gan.discriminator_value", "gan.generator_gradient", "gan.mode_coverage"],
     "15_diffusion": ["diffusion.q_sample", "diffusion.gaussian_score", "diffusion.reverse_mean"],
+    "16_distributed": ["distributed.block_of", "distributed.strata", "distributed.stale_sgd"],
 }
 
 # Names a lesson's earlier cells define that its exercise cells use.

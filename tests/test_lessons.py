@@ -183,6 +183,7 @@ SLUGS = [
     "13_policy_gradient",
     "14_gan",
     "15_diffusion",
+    "16_distributed",
 ]
 
 

@@ -56,6 +56,7 @@ LESSON_MODULES = {
     "rl": "lesson13",
     "gan": "lesson14",
     "diffusion": "lesson15",
+    "distributed": "lesson16",
 }
 
 STATUSES = ("passed", "failed", "not attempted", "error")
