@@ -16,6 +16,7 @@ Read it in this order, one file per stop:
 
 Alongside: `modes.py` (the per-thread switches: no_grad, enable_grad, detect_anomaly,
 keep_values), `versions.py` (the clock, and in-place change detection), `pytree.py`.
+Speed: `compile/` (gl.compile: trace a whole step once, replay it as readable straight-line NumPy).
 """
 
 from .tensor import Tensor  # noqa: I001  (first: the rest of the engine is built on it)
@@ -30,8 +31,10 @@ from .function import Function, ShapeError
 from .gradients import gradients
 from .modes import detect_anomaly, enable_grad, is_grad_enabled, keep_values, no_grad
 from .tensor import as_tensor
+from .compile import CompileError, compile
 
 __all__ = [
+    "CompileError",
     "Function",
     "GradcheckError",
     "GradcheckResult",
@@ -39,6 +42,7 @@ __all__ = [
     "ShapeError",
     "Tensor",
     "as_tensor",
+    "compile",
     "custom_vjp",
     "detect_anomaly",
     "elementwise_grad",

@@ -156,6 +156,14 @@ def check_usable(node: Function):
 # --- Tensor.backward ---------------------------------------------------------------------------
 def backward(output: Tensor, gradient=None, retain_graph: bool = False, create_graph: bool = False):
     """What `output.backward(...)` does: fill each leaf's .grad with d(output)/d(leaf) · gradient."""
+    tracer = this_thread.switches.tracer
+    if tracer is not None:  # gl.compile's first call: the sweep is recorded as code, then runs as always
+        return tracer.backward(output, gradient, retain_graph, create_graph, run_backward)
+    run_backward(output, gradient, retain_graph, create_graph)
+
+
+def run_backward(output: Tensor, gradient=None, retain_graph: bool = False, create_graph: bool = False):
+    """`backward` itself: seed the sweep and hand each leaf its gradient."""
     if not output.requires_grad:
         raise RuntimeError(
             "backward() on a Tensor that does not require grad: no input of the computation "
@@ -176,7 +184,10 @@ def sweep_from(output: Tensor, seed, tensors: bool, record: bool, keep_graph: bo
     tensors: the rules run on Tensors; record: and their ops are recorded (create_graph), else
     only forward-mode tangents ride along. keep_graph, targets: see `choose_rule`.
     """
-    anomaly = this_thread.switches.anomaly
+    switches = this_thread.switches
+    if switches.tracer is not None:
+        switches.tracer.check_sweep()  # gl.compile records sweeps of backward() only
+    anomaly = switches.anomaly
     rule = choose_rule(tensors, keep_graph, anomaly, targets)
     add = checked_sum if anomaly else add_share
     if not tensors:

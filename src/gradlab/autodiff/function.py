@@ -96,7 +96,7 @@ class Function:
         else:
             out = Tensor._make(y, None)
         if switches.watch_ops:
-            _watch(node, inputs, out, switches)
+            _watch(node, inputs, out, switches, params)
         return out
 
     def forward(self, *xs, **params):
@@ -130,8 +130,9 @@ class Function:
         return None if self.y is None else Tensor._make(self.y, self)
 
 
-def _watch(node: Function, inputs, out: Tensor, switches):
-    """What `Function.apply` does only in anomaly mode, inside keep_values() or in forward mode."""
+def _watch(node: Function, inputs, out: Tensor, switches, params):
+    """What `Function.apply` does only in anomaly mode, inside keep_values(), in forward mode or while
+    gl.compile traces a step (the tracer writes the op as a line of code)."""
     recorded = out._node is node
     if switches.anomaly:
         warn_if_not_finite(out.data, node.name)
@@ -143,6 +144,8 @@ def _watch(node: Function, inputs, out: Tensor, switches):
         node.drawn = True
     if switches.levels:
         forward_mode.push_tangents(node, inputs, out, switches)
+    if switches.tracer is not None:
+        switches.tracer.record_op(node, inputs, out, params)
 
 
 def _shape_error(op_name, arrays, error):

@@ -24,25 +24,26 @@ __all__ = ["detect_anomaly", "enable_grad", "is_grad_enabled", "keep_values", "n
 class Switches:
     """One thread's switches.
 
-    `watch_ops` is on when anomaly mode, keep_values() or forward mode is: every op reads that one
+    `watch_ops` is on when anomaly mode, keep_values(), forward mode or gl.compile's tracing is: every op reads that one
     flag, so the everyday path pays nothing for the features it does not use (`Function.apply`).
     Change a switch with `set`, which keeps `watch_ops` up to date.
     """
 
-    __slots__ = ("anomaly", "grad_enabled", "keep_values", "levels", "watch_ops")
+    __slots__ = ("anomaly", "grad_enabled", "keep_values", "levels", "tracer", "watch_ops")
 
     def __init__(self):
         self.grad_enabled = True
         self.anomaly = False
         self.keep_values = False
         self.levels = ()  # forward mode: the tangent levels pushed through every op (innermost last)
+        self.tracer = None  # gl.compile's recorder during a compiled function's first call (compile/trace.py)
         self.watch_ops = False
 
     def set(self, name: str, value):
         """Set one switch and return its previous value."""
         previous = getattr(self, name)
         setattr(self, name, value)
-        self.watch_ops = self.anomaly or self.keep_values or bool(self.levels)
+        self.watch_ops = self.anomaly or self.keep_values or bool(self.levels) or self.tracer is not None
         return previous
 
 

@@ -61,10 +61,14 @@ def _inplace(ufunc):
 
     def method(self, other):
         data = self.data
-        if this_thread.switches.grad_enabled:
+        switches = this_thread.switches
+        if switches.grad_enabled:
             self._check_change(other)  # raises if the change could hurt the tape
         # The output array is passed positionally, as NumPy's own `a -= b` does.
-        ufunc(data, other.data if isinstance(other, Tensor) else other, data)
+        if switches.tracer is None:
+            ufunc(data, other.data if isinstance(other, Tensor) else other, data)
+        else:  # gl.compile's first call: the change becomes a line of the compiled code
+            switches.tracer.numpy_call(ufunc, f"np.{ufunc.__name__}", "__call__", (data, other), {"out": (data,)})
         note_change(data)
         return self
 
@@ -139,10 +143,14 @@ class Tensor:
         return len(self.data)
 
     def __bool__(self):
+        if this_thread.switches.tracer is not None:
+            this_thread.switches.tracer.refuse("bool() of a Tensor")
         return bool(self.data)  # NumPy's rule: only for one element
 
     def __array__(self, dtype=None, copy=None):
         """np.asarray(t) gives the values (no gradient flows through NumPy functions)."""
+        if this_thread.switches.tracer is not None:  # gl.compile: NumPy code on the values is recorded
+            return this_thread.switches.tracer.view_of(self.data, dtype, copy)
         if dtype is not None and dtype != self.data.dtype:
             return self.data.astype(dtype)
         return self.data.copy() if copy else self.data
@@ -167,9 +175,13 @@ class Tensor:
     def item(self) -> float:
         if self.data.size != 1:
             raise ValueError(f"item() needs a Tensor with one element, this one has shape {self.shape}")
+        if this_thread.switches.tracer is not None:  # gl.compile: a number the replay recomputes
+            return this_thread.switches.tracer.item_of(self.data)
         return self.data.item()
 
     def __float__(self):
+        if this_thread.switches.tracer is not None:
+            this_thread.switches.tracer.refuse("float() of a Tensor (use .item(), which a compiled step may return)")
         return float(self.item())
 
     def tolist(self):
@@ -235,6 +247,8 @@ class Tensor:
             )
 
     def __setitem__(self, index, value):
+        if this_thread.switches.tracer is not None:
+            this_thread.switches.tracer.refuse_setitem()
         self._check_change(value)
         self.data[plain_index(index)] = value.data if isinstance(value, Tensor) else value
         note_change(self.data)
@@ -295,22 +309,22 @@ class Tensor:
 
     # Comparisons give plain boolean arrays: they have no useful derivative.
     def __lt__(self, other):
-        return self.data < _plain(other)
+        return _compare(np.less, self, other)
 
     def __le__(self, other):
-        return self.data <= _plain(other)
+        return _compare(np.less_equal, self, other)
 
     def __gt__(self, other):
-        return self.data > _plain(other)
+        return _compare(np.greater, self, other)
 
     def __ge__(self, other):
-        return self.data >= _plain(other)
+        return _compare(np.greater_equal, self, other)
 
     def __eq__(self, other):
-        return self.data == _plain(other)
+        return _compare(np.equal, self, other)
 
     def __ne__(self, other):
-        return self.data != _plain(other)
+        return _compare(np.not_equal, self, other)
 
     __hash__ = object.__hash__
 
@@ -396,6 +410,14 @@ class Tensor:
 
 def _plain(value):
     return value.data if isinstance(value, Tensor) else value
+
+
+def _compare(ufunc, a: Tensor, b):
+    """a < b and the like: a plain boolean array (recorded while gl.compile traces a step)."""
+    tracer = this_thread.switches.tracer
+    if tracer is not None:
+        return tracer.numpy_call(ufunc, f"np.{ufunc.__name__}", "__call__", (a.data, _plain(b)), {})
+    return ufunc(a.data, _plain(b))
 
 
 def plain_index(index):

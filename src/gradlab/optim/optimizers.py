@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autodiff import Tensor, no_grad
+from ..autodiff.modes import this_thread
 
 __all__ = [
     "SGD",
@@ -94,12 +95,19 @@ class Optimizer:
 
     def zero_grad(self):
         """Forget the gradients, so the next backward() starts from zero."""
+        tracer = this_thread.switches.tracer
+        if tracer is not None:  # gl.compile's first call: clearing the gradients is a line of the compiled code
+            tracer.grads_cleared([p for group in self.param_groups for p in group["params"]])
         for group in self.param_groups:
             for p in group["params"]:
                 p.grad = None
 
     def step(self):
         """Move every parameter that has a gradient by its update rule."""
+        tracer = this_thread.switches.tracer
+        if tracer is not None:  # gl.compile's first call: each update becomes a line, then runs as always
+            tracer.optimizer_step(self)
+            return
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is None:
