@@ -39,9 +39,10 @@ def _bpr_step(u, i, j, p, q, bias, lr, reg):  # pragma: no cover
     """One ascent step on the triple (u, i, j) (module docstring); returns log σ(x̂_uij) from before the step."""
     k = p.shape[1]
     real = p.dtype.type
-    x = bias[i] - bias[j]
+    dot = real(0.0)  # in the factors' precision: float32 keeps the loop in float32 SIMD lanes
     for f in range(k):
-        x += p[u, f] * (q[i, f] - q[j, f])
+        dot += p[u, f] * (q[i, f] - q[j, f])
+    x = bias[i] - bias[j] + dot
     z = 1.0 / (1.0 + math.exp(x))  # 1 - σ(x), without forming σ(x): exact for large |x| too
     bias[i] += lr * (z - reg * bias[i])
     bias[j] += lr * (-z - reg * bias[j])

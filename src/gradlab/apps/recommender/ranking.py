@@ -83,6 +83,8 @@ class RankingModel:
     def scores_for_users(self, users: np.ndarray) -> np.ndarray:
         """s_ui for the given user indices (rows) and every item (columns), in float64."""
         users = np.asarray(users, dtype=np.int64)
+        if users.size and users.min() < 0:
+            raise ValueError("user index -1 is an unknown user, with no scores: recommend() gives them the most seen")
         p = self.user_factors[users].astype(np.float64)
         scores = p @ self.item_factors.astype(np.float64).T + self.item_bias
         if self.item_weights.size:
