@@ -7,7 +7,10 @@ formulations gradlab's rules use (relu against an array of zeros, bias gradients
 so the ratio to it is the engine's own overhead. Two networks:
   big   784-256-256-10, ReLU, softmax cross-entropy, batch 128, float32 (matrix-multiply bound)
   tiny  2-16-16-1, ReLU, mean squared error, 256 points, float64   (per-op Python overhead bound)
-PyTorch (eager, CPU) and HIPS autograd run the same steps when they are installed.
+PyTorch (eager, CPU) and HIPS autograd run the same steps when they are installed. The "compiled"
+rows are the same gradlab steps under gl.compile (traced once, replayed as generated NumPy); their
+targets are ≤ 1.15× hand-written NumPy for the tiny network and ≤ 1.0× for the big one. After the
+times, the peak memory of one step (tracemalloc, which sees NumPy's allocations), eager vs compiled.
 
 BLAS is pinned to one thread and time is the process's CPU time (so a busy neighbour on this
 shared machine slows the wall clock but not the measurement); the implementations are
@@ -27,6 +30,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS
 import argparse  # noqa: E402
 import statistics  # noqa: E402
 import time  # noqa: E402
+import tracemalloc  # noqa: E402
 
 import numpy as np  # noqa: E402
 
@@ -193,11 +197,16 @@ def contenders(task):
     gl_params = [gl.Tensor(a.copy(), requires_grad=True) for a in arrays]
     gl_x, gl_y = gl.Tensor(x), (y if task == "big" else gl.Tensor(y))
     gl_fused_params = [gl.Tensor(a.copy(), requires_grad=True) for a in arrays]
+    compiled_params = [gl.Tensor(a.copy(), requires_grad=True) for a in arrays]
+    compiled_fused_params = [gl.Tensor(a.copy(), requires_grad=True) for a in arrays]
+    compiled, compiled_fused = gl.compile(gradlab_step), gl.compile(gradlab_step)
     found = {
         "numpy (by hand)": lambda: numpy_step(np_params, x, y, task),
         "numpy (tuned)": lambda: numpy_step(tuned_params, x, y, task, tuned),
         "gradlab": lambda: gradlab_step(gl_params, gl_x, gl_y, task),
         "gradlab linear": lambda: gradlab_step(gl_fused_params, gl_x, gl_y, task, fused=True),
+        "gradlab compiled": lambda: compiled(compiled_params, gl_x, gl_y, task),
+        "gradlab linear compiled": lambda: compiled_fused(compiled_fused_params, gl_x, gl_y, task, True),
     }
     optional = (
         ("pytorch", lambda: torch_setup(arrays, x, y, task)),
@@ -244,6 +253,8 @@ def check_same_losses():
         np_params = [a.copy() for a in arrays]
         gl_params = [gl.Tensor(a.copy(), requires_grad=True) for a in arrays]
         fused_params = [gl.Tensor(a.copy(), requires_grad=True) for a in arrays]
+        compiled_params = [gl.Tensor(a.copy(), requires_grad=True) for a in arrays]
+        compiled = gl.compile(gradlab_step)
         tuned_params = [a.copy() for a in arrays]
         tuned = tuned_constants(x, arrays)
         for _ in range(5):
@@ -254,9 +265,37 @@ def check_same_losses():
             c = gradlab_step(fused_params, x, y, task, fused=True)
             if not np.allclose([b, c], a, rtol=1e-4):
                 raise SystemExit(f"{task}: gradlab losses {b}, {c} differ from the hand-written NumPy loss {a}")
-        for p in gl_params + fused_params:
+            if compiled(compiled_params, x, y, task) != b:  # the same operations as eager, in the same order
+                raise SystemExit(f"{task}: the compiled step's loss differs from the eager step's {b}")
+        if compiled.traces != 1:
+            raise SystemExit(f"{task}: the compiled step was traced {compiled.traces} times, not once")
+        for p in gl_params + fused_params + compiled_params:
             if p.data.dtype != dtype:
                 raise SystemExit(f"{task}: a parameter changed dtype to {p.data.dtype}")
+
+
+def peak_memory(task) -> dict:
+    """Peak bytes allocated during one step (after warm-up), eager vs compiled, both fused and not."""
+    dtype = np.float32 if task == "big" else np.float64
+    x, y = make_data(task, dtype)
+    arrays = make_params((784, 256, 256, 10) if task == "big" else (2, 16, 16, 1), dtype)
+    gl_x, gl_y = gl.Tensor(x), (y if task == "big" else gl.Tensor(y))
+    peaks = {}
+    for name, fused, compile_it in (
+        ("gradlab", False, False),
+        ("gradlab compiled", False, True),
+        ("gradlab linear", True, False),
+        ("gradlab linear compiled", True, True),
+    ):
+        params = [gl.Tensor(a.copy(), requires_grad=True) for a in arrays]
+        step = gl.compile(gradlab_step) if compile_it else gradlab_step
+        for _ in range(3):
+            step(params, gl_x, gl_y, task, fused)
+        tracemalloc.start()
+        step(params, gl_x, gl_y, task, fused)
+        peaks[name] = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    return peaks
 
 
 def main():
@@ -266,25 +305,32 @@ def main():
     args = parser.parse_args()
     check_same_losses()
     targets = {"big": 1.05, "tiny": 1.5}
+    compiled_targets = {"big": 1.0, "tiny": 1.15}
     print(
         f"median time per training step over {args.rounds} rounds, BLAS on 1 thread; ratio = median of per-round ratios"
     )
-    print(f"{'network':<6} {'implementation':<16} {'step':>10} {'vs numpy':>9}")
+    print(f"{'network':<6} {'implementation':<23} {'step':>10} {'vs numpy':>9}")
     for task, steps in (("big", 10), ("tiny", 300)):
         if args.network not in (task, "both"):
             continue
         results = measure(task, args.rounds, steps)
         for name, (seconds, ratio) in results.items():
-            print(f"{task:<6} {name:<16} {seconds * 1e6:>8.1f}µs {ratio:>8.2f}×")
-        for name in ("gradlab", "gradlab linear"):
+            print(f"{task:<6} {name:<23} {seconds * 1e6:>8.1f}µs {ratio:>8.2f}×")
+        for name in ("gradlab", "gradlab linear", "gradlab compiled", "gradlab linear compiled"):
             ratio = results[name][1]
-            verdict = "meets" if ratio <= targets[task] else "MISSES"
-            print(f"{task:<6} {name} {ratio:.2f}× hand-written NumPy: {verdict} the target ≤ {targets[task]}×")
+            target = compiled_targets[task] if name.endswith("compiled") else targets[task]
+            verdict = "meets" if ratio <= target else "MISSES"
+            print(f"{task:<6} {name} {ratio:.2f}× hand-written NumPy: {verdict} the target ≤ {target}×")
         tuned = results["numpy (tuned)"][1]
         print(
             f"{task:<6} engine overhead alone (vs the tuned NumPy step): gradlab {results['gradlab'][1] / tuned:.2f}×, "
             f"gradlab linear {results['gradlab linear'][1] / tuned:.2f}×"
         )
+        peaks = peak_memory(task)
+        print(f"{task:<6} peak memory of one step: " + ", ".join(f"{k} {v / 1024:.0f} KiB" for k, v in peaks.items()))
+        for name in ("gradlab", "gradlab linear"):
+            verdict = "meets" if peaks[f"{name} compiled"] <= peaks[name] else "MISSES"
+            print(f"{task:<6} {name} compiled memory ≤ eager: {verdict}")
         print()
 
 

@@ -12,6 +12,8 @@ so every op of the registry compiles.
 
 from __future__ import annotations
 
+import string
+
 import numpy as np
 
 from ..ops._common import _constant, cached_zeros
@@ -57,7 +59,10 @@ class Template:
         shapes, out_shape = event.info["shapes"], event.info["out_shape"]
         broadcast = self.broadcasts or (i == 2 and isinstance(self, Linear))  # Linear's bias: summed over rows
         ones = _sum_rows_constant(program, event, out_shape, shapes[i]) if broadcast else None
-        extra = [ones] if ones is not None else []
+        # the values the line reads: only these are kept alive for it (as the tape keeps only what a rule reads)
+        fields = {field for _, field, _, _ in string.Formatter().parse(code) if field}
+        slots = dict(zip("abcd", event.info["inputs"]), y=event.defines[0], **event.info.get("consts", {}))
+        extra = [slots[f] for f in sorted(fields) if f in slots] + ([ones] if ones is not None else [])
 
         def render(n):
             names = self.names(n, event, g)
@@ -241,9 +246,7 @@ def emit_vjp(program, event, g) -> list:
                 continue
             render, extra = template.grad(program, event, i, g)
             share = program.new_slot("value", info["inputs"][i])  # named g_<the input's name>
-            program.emit(
-                "vjp", [g, *info["inputs"], y, *info.get("consts", {}).values(), *extra], [share], render=render
-            )
+            program.emit("vjp", [g, *extra], [share], render=render)
             shares.append(share)
         return shares
     cls = info["cls"]
