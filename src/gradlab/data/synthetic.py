@@ -22,8 +22,8 @@ Zipf–Mandelbrot laws over a random ranking of the users (items):
 
 with s = user_skew (items: item_skew). Measured with the defaults (s = 1) at MovieLens-20M's shape (20 M
 ratings, 138,493 users × 26,744 items): the busiest user has 0.06 % of the ratings, the median user 47 and
-the quietest 8 (MovieLens keeps only users with at least 20); the top item has 0.15 %, the median item 313
-and the least rated 122. Raise item_skew for a longer item tail.
+the quietest 8 (MovieLens keeps only users with at least 20); the top item has 0.15 %, the median item 312
+and the least rated 118. Raise item_skew for a longer item tail.
 Each user's count d_u is one multinomial draw of n_ratings over the users (capped at n_items); each user
 then rates d_u distinct items drawn by item popularity (no (user, item) pair twice, as in MovieLens).
 Rows are grouped by user in user order, like MovieLens's files: shuffle them before SGD.
@@ -34,6 +34,10 @@ blocks are cut at BLOCK ratings, so nothing else (memory, machine) changes what 
 On disk (write_ratings): user.npy and item.npy (int32 dense indices), rating.npy (float32), truth.npz (μ,
 b, c, P, Q) and meta.json (the arguments and counts), written last: a folder without it is incomplete.
 Writing holds one block (≈ BLOCK ratings, ~40 bytes each while drawn) plus the factors in memory.
+
+Measured at MovieLens-20M's shape (20 M ratings, 240 MB of int32/int32/float32), one thread, on a 2-core
+machine shared with other jobs: write_ratings 14–22 s at 217 MB peak RSS (Python and NumPy alone: 27 MB);
+make_ratings 14–24 s at 413 MB; open_ratings 0.01 s (memory-mapped), 1.4 s and 267 MB with mmap=False.
 """
 
 from __future__ import annotations
