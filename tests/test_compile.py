@@ -276,3 +276,34 @@ def test_source_is_the_step_with_its_chain_rule():
     assert "(Tanh's vjp)" in source and "(MSE's vjp)" in source
     assert "Adam.update" in source
     assert ".zero_grad(" not in source and ".backward(" not in source  # straight-line code, no engine calls
+
+
+def test_numpy_code_on_arguments_and_gradients_is_replayed():
+    """The lab's step: an L2 weight from an argument, gradients returned; fit's step: output and loss returned."""
+
+    def make():
+        return nn.Sequential(nn.Linear(2, 8, seed=0), nn.Tanh(), nn.Linear(8, 1, seed=1))
+
+    def gradients_of(model):
+        def gradients(x, t, l2):
+            model.zero_grad()
+            logits = gl.reshape(model(x), (-1,))
+            penalty = gl.sum(model[0].weight * model[0].weight) + gl.sum(model[2].weight * model[2].weight)
+            objective = gl.bce_with_logits(logits, t) + (l2 / 2) * penalty  # l2 / 2: NumPy on an argument
+            objective.backward()
+            return logits, [p.grad for p in model.parameters()]
+
+        return gradients
+
+    eager, model = make(), make()
+    compiled = gl.compile(gradients_of(model))
+    x = rng.standard_normal((20, 2))
+    t = (x[:, 0] > 0).astype(np.float64)
+    for k in range(4):
+        l2 = np.asarray(0.1 * k)  # a 0-d array: a new value without a new trace
+        expected_logits, expected = gradients_of(eager)(x, t, l2)
+        logits, grads = compiled(x, t, l2)
+        np.testing.assert_allclose(logits.data, expected_logits.data, rtol=1e-13)
+        for g, e in zip(grads, expected):
+            np.testing.assert_allclose(g, e, rtol=1e-12, atol=1e-15)
+    assert compiled.traces == 1

@@ -76,16 +76,16 @@ class CompiledFunction:
     def _trace(self, args, key):
         tracer = Tracer()
         modules, optimizers = discover(self.step, args)
-        for module in modules:
+        for module in sorted(modules, key=lambda m: -len(m.parameters())):  # the outermost module names them
             for name, p in module.named_parameters():
                 tracer.names.setdefault(id(p), name.replace(".", "_"))
-        leaves = _bind_arguments(tracer, args)
+        leaves, traced_args = _bind_arguments(tracer, args)
         for p in _known_parameters(modules, optimizers, leaves):
             tracer.watch_grad(p)
         swapped = _swap_generators(tracer, modules) + _watch_zero_grad(tracer, modules)
         previous = this_thread.switches.set("tracer", tracer)
         try:
-            result = self.step(*args)
+            result = self.step(*traced_args)
         finally:
             this_thread.switches.set("tracer", previous)
             for module, attribute, original in swapped:
@@ -141,7 +141,9 @@ def _walk(value, path):
         yield path, value
 
 
-def _bind_arguments(tracer, args) -> list:
+def _bind_arguments(tracer, args) -> tuple[list, list]:
+    """Give every array and Tensor argument its slot; return the leaves among them, and the arguments as
+    the trace passes them to the step: plain arrays become TracedArrays, so NumPy code on them is recorded."""
     leaves = []
     for path, value in _walk(list(args), ()):
         if isinstance(value, Tensor):
@@ -151,8 +153,18 @@ def _bind_arguments(tracer, args) -> list:
             else:
                 tracer.add_input(value.data, path, is_tensor=True)
         elif isinstance(value, np.ndarray):
-            tracer.add_input(value, path, is_tensor=False)
-    return leaves
+            tracer.traced(value, tracer.add_input(value, path, is_tensor=False))
+    return leaves, [_traced_copy(tracer, a) for a in args]
+
+
+def _traced_copy(tracer, value):
+    if isinstance(value, (list, tuple)):
+        return type(value)(_traced_copy(tracer, v) for v in value)
+    if isinstance(value, dict):
+        return {k: _traced_copy(tracer, v) for k, v in value.items()}
+    if type(value) is np.ndarray:
+        return tracer.traced(value, tracer.lookup(value))
+    return value
 
 
 def _is_module(obj) -> bool:

@@ -19,7 +19,7 @@ their own values (parameters, .grad, a generator), which are kept even when noth
 
 from __future__ import annotations
 
-__all__ = ["Event", "Leaf", "Literal", "Program", "Slot"]
+__all__ = ["Event", "Leaf", "Literal", "Program", "Slot", "slots_in"]
 
 
 class Literal:
@@ -95,3 +95,12 @@ class Program:
                 needed.update(s.index for s in event.uses)
         keep.reverse()
         return keep
+
+
+def slots_in(values):
+    """The slots among arguments (nested in lists and tuples)."""
+    for v in values:
+        if isinstance(v, (list, tuple)):
+            yield from slots_in(v)
+        elif isinstance(v, Slot):
+            yield v

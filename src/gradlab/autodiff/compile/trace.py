@@ -18,9 +18,10 @@ import numpy as np
 
 from ..modes import this_thread
 from ..tensor import Tensor
+from ..versions import buffer_root
 from . import templates
-from .program import Leaf, Literal, Program, Slot
-from .values import CompileError, RecordingGenerator, TracedArray, TracedNumber, plain, refuse_value_flow
+from .program import Leaf, Literal, Program, Slot, slots_in
+from .values import CompileError, RecordingGenerator, TracedArray, TracedNumber, plain, plain_deep, refuse_value_flow
 
 __all__ = ["ENTRY", "Tracer"]
 
@@ -33,6 +34,7 @@ class Tracer:
     def __init__(self):
         self.program = Program()
         self.arrays: dict[int, object] = {}  # id(array) -> slot
+        self.layouts: dict[tuple, object] = {}  # (memory, address, shape, strides, dtype) -> slot (see _layout)
         self.pinned: list = []  # everything whose id is a key somewhere: kept alive until the trace ends
         self.matchable: list = []  # (array, slot): integer/boolean values a copy may be matched to by content
         self.node_events: dict[int, object] = {}  # id(recorded node) -> its op event
@@ -48,23 +50,19 @@ class Tracer:
     def register(self, array, slot):
         self.arrays[id(array)] = slot
         self.pinned.append(array)
-        if isinstance(array, np.ndarray) and array.dtype.kind in "iub":
-            self.matchable.append((array, slot))
+        if isinstance(array, np.ndarray):
+            self.layouts.setdefault(_layout(array), slot)
+            if array.dtype.kind in "iub":
+                self.matchable.append((array, slot))
         return slot
 
     def lookup(self, array):
-        """The slot of `array`, also when it is a view of a recorded array with the same layout."""
+        """The slot of `array`, also when it is another view of a recorded array's memory with the same
+        layout (np.asarray of a TracedArray, x.detach(), a Tensor made around an argument)."""
         slot = self.arrays.get(id(array))
         if slot is not None or not isinstance(array, np.ndarray):
             return slot
-        base = array.base
-        while isinstance(base, np.ndarray):
-            slot = self.arrays.get(id(base))
-            if slot is not None:
-                same = base.shape == array.shape and base.strides == array.strides and base.dtype == array.dtype
-                return slot if same and base.ctypes.data == array.ctypes.data else None
-            base = base.base
-        return None
+        return self.layouts.get(_layout(array))
 
     def resolve(self, array):
         """The slot of an array an op or a NumPy call reads: recorded, a copy of a recorded integer or
@@ -171,7 +169,7 @@ class Tracer:
             defines.append(node_slot)
         event = self.program.emit(
             "op",
-            [*uses, *_slots_in(args.values())],
+            [*uses, *slots_in(args.values())],
             defines,
             cls=type(node),
             node=node,
@@ -301,11 +299,11 @@ class Tracer:
     def numpy_call(self, func, name: str, method: str, args, kwargs):
         """A ufunc (or ufunc method) or NumPy function applied to recorded arrays: computed and recorded."""
         out = kwargs.get("out")
-        plain_kwargs = {k: (tuple(plain(o) for o in v) if k == "out" else _plain_deep(v)) for k, v in kwargs.items()}
-        result = func(*[_plain_deep(a) for a in args], **plain_kwargs)
+        plain_kwargs = {k: (tuple(plain(o) for o in v) if k == "out" else plain_deep(v)) for k, v in kwargs.items()}
+        result = func(*[plain_deep(a) for a in args], **plain_kwargs)
         uses_args = [self.argument(a) for a in args]
         uses_kwargs = {k: self.argument(v) for k, v in kwargs.items() if k != "out"}
-        used = [*_slots_in(uses_args), *_slots_in(uses_kwargs.values())]
+        used = [*slots_in(uses_args), *slots_in(uses_kwargs.values())]
         if out is not None:  # in place: the array keeps its slot, and the line must run
             targets = [self.resolve(plain(o)) for o in out]
             self.program.emit(
@@ -322,10 +320,10 @@ class Tracer:
     def method_call(self, array, name: str, args, kwargs):
         """An array method that makes a new array (reshape, astype, indexing) on a recorded array."""
         this = self.resolve(array)
-        result = getattr(plain(array), name)(*[_plain_deep(a) for a in args], **kwargs)
+        result = getattr(plain(array), name)(*[plain_deep(a) for a in args], **kwargs)
         uses_args = [self.argument(a) for a in args]
         uses_kwargs = {k: self.argument(v) for k, v in kwargs.items()}
-        used = [this, *_slots_in(uses_args), *_slots_in(uses_kwargs.values())]
+        used = [this, *slots_in(uses_args), *slots_in(uses_kwargs.values())]
         slot = self.program.new_slot("value", this.hint, value=np.asarray(result))
         self.program.emit("method", used, [slot], name=name, this=this, args=uses_args, kwargs=uses_kwargs)
         return self.traced(result, slot)
@@ -375,22 +373,9 @@ class Tracer:
             )
 
 
-def _plain_deep(value):
-    if isinstance(value, (list, tuple)):
-        return type(value)(_plain_deep(v) for v in value)
-    if isinstance(value, TracedNumber):
-        return float.__float__(value)
-    if isinstance(value, Tensor):
-        return value.data
-    return plain(value)
-
-
-def _slots_in(values):
-    for v in values:
-        if isinstance(v, (list, tuple)):
-            yield from _slots_in(v)
-        elif isinstance(v, Slot):
-            yield v
+def _layout(array) -> tuple:
+    """What makes two arrays the same value: the memory they view, where, and how."""
+    return id(buffer_root(array)), array.ctypes.data, array.shape, array.strides, array.dtype.str
 
 
 class paused:

@@ -18,7 +18,7 @@ import numpy as np
 
 from ..modes import this_thread
 
-__all__ = ["CompileError", "RecordingGenerator", "TracedArray", "TracedNumber", "plain"]
+__all__ = ["CompileError", "RecordingGenerator", "TracedArray", "TracedNumber", "plain", "plain_deep"]
 
 
 class CompileError(RuntimeError):
@@ -30,8 +30,15 @@ def plain(value):
     return value.view(np.ndarray) if isinstance(value, TracedArray) else value
 
 
-def _plain_all(values):
-    return [plain(v) if not isinstance(v, (list, tuple)) else type(v)(plain(x) for x in v) for v in values]
+def plain_deep(value):
+    """value with TracedArrays, TracedNumbers and Tensors (also inside lists and tuples) as plain values."""
+    if isinstance(value, (list, tuple)):
+        return type(value)(plain_deep(v) for v in value)
+    if isinstance(value, TracedNumber):
+        return float.__float__(value)
+    if hasattr(value, "requires_grad") and hasattr(value, "data"):  # a Tensor
+        return value.data
+    return plain(value)
 
 
 class TracedArray(np.ndarray):
@@ -43,13 +50,13 @@ class TracedArray(np.ndarray):
             out = kwargs.get("out")
             if out is not None:
                 kwargs["out"] = tuple(plain(o) for o in out)
-            return getattr(ufunc, method)(*_plain_all(inputs), **kwargs)
+            return getattr(ufunc, method)(*plain_deep(inputs), **kwargs)
         return tracer.numpy_call(getattr(ufunc, method), f"np.{ufunc.__name__}", method, inputs, kwargs)
 
     def __array_function__(self, func, types, args, kwargs):
         tracer = this_thread.switches.tracer
         if tracer is None:
-            return func(*_plain_all(args), **kwargs)
+            return func(*plain_deep(args), **kwargs)
         return tracer.numpy_call(func, f"np.{func.__name__}", "__call__", args, kwargs)
 
     def __bool__(self):
