@@ -31,6 +31,7 @@ DEFAULTS = {
         "init_std": 0.05,
         "dtype": "float32",
     },
+    "blend": {"weight": 0.3, "neighbours": 20, "shrink": 100.0, "factors": 50},  # factors: its SVD++'s
     "als": {"factors": 20, "epochs": 10, "reg": 15.0, "reg_bias": 5.0, "init_std": 0.1, "weighted": False},
     "baseline": {"epochs": 10, "reg_user": 15.0, "reg_item": 10.0},
 }

@@ -2,6 +2,10 @@
 
     _sgd_epoch       one pass of per-rating SGD steps (the update is in sgd.py's docstring)
     _svdpp_epoch     one pass of SVD++'s SGD steps, user by user (the update is in svdpp.py's docstring)
+    _implicit_sums   SVD++'s z_u = |N(u)|^-½ Σ_{j∈N(u)} y_j for every user
+    _co_rated        item-item sums over the users who rated both items (blend.py's similarities)
+    _shrunk_correlation  the shrunk Pearson correlations s_ij from those sums
+    _knn_predict     the neighbourhood model's correction Σ s_ij e_uj / Σ s_ij over u's k nearest rated items
     _predict_kernel  r̂ = clip(μ + b_u + b_i + p_u·q_i) for arrays of user and item indices (-1: unknown)
     _ridge_rows      for every row, the ridge solution [b; p] = (XᵀX + D)⁻¹ Xᵀ t (als.py)
     _cholesky_solve  A x = b in place for symmetric positive definite A
@@ -111,6 +115,85 @@ def _svdpp_epoch(
             for f in range(k):
                 yj[f] += lr_k * (g[f] - reg_y_k * yj[f])
     return squared
+
+
+@njit(cache=True, fastmath=FAST)
+def _implicit_sums(indptr, items, y, out):  # pragma: no cover
+    """out[u] = |N(u)|^-½ Σ_{j∈N(u)} y_j, N(u) = items[indptr[u]:indptr[u+1]] (a row with no items: 0)."""
+    k = y.shape[1]
+    for u in range(len(indptr) - 1):
+        lo, hi = indptr[u], indptr[u + 1]
+        row = out[u]
+        row[:] = 0.0
+        for n in range(lo, hi):
+            yj = y[items[n]]
+            for f in range(k):
+                row[f] += yj[f]
+        if hi > lo:
+            scale = 1.0 / np.sqrt(hi - lo)
+            for f in range(k):
+                row[f] *= scale
+
+
+@njit(cache=True, fastmath=FAST)
+def _co_rated(indptr, items, residuals, sums):  # pragma: no cover
+    """For every pair of items i < j, over the users u who rated both (rows of the CSR by user, each row's
+    items in increasing order): sums[i, j] += (e_ui e_uj, e_ui², e_uj², 1). Σ_u |I_u|(|I_u| - 1)/2 updates;
+    the four sums of a pair sit side by side, so that each update touches one cache line."""
+    for u in range(len(indptr) - 1):
+        hi = indptr[u + 1]
+        for a in range(indptr[u], hi):
+            i = items[a]
+            e_i = residuals[a]
+            for b in range(a + 1, hi):
+                e_j = residuals[b]
+                pair = sums[i, items[b]]
+                pair[0] += e_i * e_j
+                pair[1] += e_i * e_i
+                pair[2] += e_j * e_j
+                pair[3] += 1.0
+
+
+@njit(cache=True)
+def _shrunk_correlation(sums, shrink, out):  # pragma: no cover
+    """out[i, j] = out[j, i] = ρ_ij (n_ij - 1) / (n_ij - 1 + shrink) from _co_rated's sums, with
+    ρ_ij = Σ e_ui e_uj / √(Σ e_ui² Σ e_uj²); 0 where a pair has no common user or a sum of squares is 0."""
+    n = sums.shape[0]
+    for i in range(n):
+        out[i, i] = 0.0
+        for j in range(i + 1, n):
+            product, square_i, square_j, count = sums[i, j]
+            value = 0.0
+            if count > 0 and square_i > 0 and square_j > 0:
+                value = product / np.sqrt(square_i * square_j) * (count - 1) / (count - 1 + shrink)
+            out[i, j] = value
+            out[j, i] = value
+
+
+@njit(cache=True)
+def _knn_predict(users, items, indptr, rated, residuals, similarity, k, out):  # pragma: no cover
+    """out[n] = Σ_j s_ij e_uj / Σ_j s_ij over the k items j rated by u = users[n] with the largest positive
+    s_ij (i = items[n]); 0 when u or i is unknown (-1) or u rated nothing similar to i."""
+    for n in range(len(users)):
+        u = users[n]
+        i = items[n]
+        out[n] = 0.0
+        if u < 0 or i < 0:
+            continue
+        lo, hi = indptr[u], indptr[u + 1]
+        weights = np.empty(hi - lo)
+        for a in range(lo, hi):
+            weights[a - lo] = similarity[i, rated[a]]
+        nearest = np.argsort(-weights)[:k]
+        total = 0.0
+        weighted = 0.0
+        for a in nearest:
+            if weights[a] <= 0.0:
+                break  # sorted: the rest are no more similar
+            total += weights[a]
+            weighted += weights[a] * residuals[lo + a]
+        if total > 0.0:
+            out[n] = weighted / total
 
 
 @njit(cache=True, fastmath=FAST)

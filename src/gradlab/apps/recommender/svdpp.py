@@ -33,7 +33,7 @@ import numpy as np
 
 from ...data.movielens import Ratings
 from .hyper import DEFAULTS, _check_hyper
-from .kernels import _svdpp_epoch
+from .kernels import _implicit_sums, _svdpp_epoch
 from .model import FactorModel
 from .training import _csr, _Fit
 
@@ -60,7 +60,8 @@ def fit_svdpp(
     """r̂_ui = μ + b_u + b_i + q_iᵀ(p_u + |N(u)|^-½ Σ_{j∈N(u)} y_j) by SGD, user by user (the module docstring
     has the loss, its gradient and the speed trick).
 
-    Each epoch visits the users in a fresh random order and each user's ratings in a fresh random order;
+    Each epoch visits the users in a fresh random order, each user's ratings in a random order drawn once
+    (drawing it afresh each epoch cost a fifth of the fit and changed nothing measurable on validation);
     with e = r_ui - r̂_ui, per rating
         b_u += lr (e - λ_b b_u)     b_i += lr (e - λ_b b_i)
         p_u += lr (e q_i - λ p_u)   q_i += lr (e (p_u + z_u) - λ q_i)
@@ -85,15 +86,16 @@ def fit_svdpp(
     q = rng.normal(0.0, init_std, (n_items, factors)).astype(dtype)
     y = np.zeros((n_items, factors), dtype=dtype)
     indptr, items, ratings = _csr(data.u, data.i, n_users, data.r)
-    row_of = np.repeat(np.arange(n_users), np.diff(indptr))
+    # each user's ratings in a random order, drawn once (rows stay together: argsort of row + U(0,1)); only the
+    # order of the users is drawn afresh each epoch
+    within = np.argsort(np.repeat(np.arange(n_users), np.diff(indptr)) + rng.random(len(items)))
+    items, ratings = items[within], ratings[within]
     fit.start_epochs("svdpp", epochs, progress, out)
     for epoch in range(1, epochs + 1):
-        # rows stay together, each row's order is new (argsort of row + U(0,1): 10× faster than a lexsort)
-        shuffled = np.argsort(row_of + rng.random(len(items)))
         step = lr * lr_decay ** (epoch - 1)
         squared = _svdpp_epoch(
-            indptr, items[shuffled], ratings[shuffled], rng.permutation(n_users), mean, user_bias, item_bias,
-            p, q, y, step, reg, reg_bias, reg_y,
+            indptr, items, ratings, rng.permutation(n_users), mean, user_bias, item_bias, p, q, y, step, reg,
+            reg_bias, reg_y,
         )  # fmt: skip
         train_rmse = math.sqrt(squared / len(ratings))
         if not math.isfinite(train_rmse):
@@ -108,7 +110,7 @@ def fit_svdpp(
 
 
 def _implicit(indptr: np.ndarray, items: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """z_u = |N(u)|^-½ Σ_{j∈N(u)} y_j for every user (rows of the CSR indptr/items; every row non-empty)."""
-    counts = np.diff(indptr)
-    sums = np.add.reduceat(y[items].astype(np.float64), indptr[:-1], axis=0)
-    return (sums / np.sqrt(counts)[:, None]).astype(y.dtype)
+    """z_u = |N(u)|^-½ Σ_{j∈N(u)} y_j for every user (rows of the CSR indptr/items)."""
+    out = np.empty((len(indptr) - 1, y.shape[1]), dtype=y.dtype)
+    _implicit_sums(indptr, items, y, out)
+    return out
