@@ -8,7 +8,9 @@ Two parts:
             architecture in gradlab and in PyTorch (CPU, eager), BLAS and torch on one thread,
             interleaved round by round on identical batches, timed as process CPU time (robust to
             busy neighbours on a shared machine); the median time per step, projected to an epoch
-            (469 steps), and the median per-round ratio. Targets: MLP <= 1.0x, CNN <= 2.5x PyTorch.
+            (469 steps), and the median per-round ratio. Targets: MLP <= 0.9x, CNN <= 1.5x PyTorch.
+            Beside it, the peak memory of three training steps above the loaded batch and the built
+            model (in a fresh process each; Linux), and the BLAS library's kernels.
 
     GRADLAB_DATA=../shared/data/mnist python benchmarks/mnist.py [--part speed|accuracy|both]
 """
@@ -21,6 +23,8 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = "1"
 
 import argparse  # noqa: E402
+import concurrent.futures  # noqa: E402
+import multiprocessing  # noqa: E402
 import statistics  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -97,6 +101,48 @@ def torch_step_fn(kind):
     return step
 
 
+def training_memory_mb(kind, name, steps=3):
+    """Peak resident memory of `steps` training steps above the memory of the loaded batch and the
+    built model, in MB, measured in a fresh process (Linux: the high-water mark VmHWM, reset through
+    /proc/self/clear_refs once the model is built); None where that is unavailable."""
+    context = multiprocessing.get_context("spawn")  # a fresh process: nothing left over from the timing
+    with concurrent.futures.ProcessPoolExecutor(1, mp_context=context) as pool:
+        return pool.submit(_training_memory_mb, kind, name, steps).result()
+
+
+def _training_memory_mb(kind, name, steps):
+    x, y = load_mnist(DATA, split="train", limit=128)
+    step = gradlab_step_fn(kind) if name == "gradlab" else torch_step_fn(kind)
+    try:
+        before = _proc_status_kb("VmRSS")
+        with open("/proc/self/clear_refs", "w") as clear:
+            clear.write("5")  # reset the high-water mark to the current resident size
+    except OSError:
+        return None
+    for _ in range(steps):
+        step(x, y)
+    return (_proc_status_kb("VmHWM") - before) / 1024
+
+
+def _proc_status_kb(field):
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise OSError(f"/proc/self/status has no {field}")
+
+
+def blas_description():
+    """The BLAS library, its kernels and its thread count, as threadpoolctl reports them."""
+    from threadpoolctl import threadpool_info
+
+    return ", ".join(
+        f"{i.get('internal_api')} {i.get('version')} ({i.get('architecture', '?')} kernels, {i['num_threads']} thread)"
+        for i in threadpool_info()
+        if i["user_api"] == "blas"
+    )
+
+
 def speed(kind, rounds, steps):
     x, y = load_mnist(DATA, split="train", limit=128 * steps)
     batches = [(x[i : i + 128], y[i : i + 128]) for i in range(0, len(x), 128)]
@@ -114,12 +160,14 @@ def speed(kind, rounds, steps):
             for xb, yb in batches:
                 step(xb, yb)
             times[name].append((time.process_time() - start) / len(batches))
+    memory = {name: training_memory_mb(kind, name) for name in contenders}
     print(f"\n{kind.upper()} training step, batch 128, one thread each, median of {rounds} rounds of {steps} steps")
     base = times.get("pytorch")
     for name, t in times.items():
         ratio = "" if base is None else f"{statistics.median(a / b for a, b in zip(t, base)):6.2f}x PyTorch"
         per_step = statistics.median(t)
-        print(f"  {name:<8} {per_step * 1e3:8.1f} ms/step  ~{per_step * STEPS_PER_EPOCH:6.1f} s/epoch  {ratio}")
+        peak = "" if memory[name] is None else f"  {memory[name]:5.0f} MB peak"
+        print(f"  {name:<8} {per_step * 1e3:8.1f} ms/step  ~{per_step * STEPS_PER_EPOCH:6.1f} s/epoch  {ratio}{peak}")
 
 
 def accuracy(kind, epochs):
@@ -141,6 +189,7 @@ def main():
     parser.add_argument("--cnn-epochs", type=int, default=3)
     args = parser.parse_args()
     if args.part in ("speed", "both"):
+        print(f"BLAS: {blas_description()}")
         for kind in ("mlp", "cnn"):
             speed(kind, args.rounds, args.steps)
     if args.part in ("accuracy", "both"):

@@ -81,3 +81,22 @@ def test_fast_path_passes_gradcheck_both_modes_to_second_order(monkeypatch):
 )
 def test_the_transform_is_used_where_it_pays(w_shape, stride, fast):
     assert conv._uses_spectra(w_shape, stride) == fast
+
+
+@pytest.mark.parametrize("kernel", [2, 3])
+def test_max_pool_gradient_splits_ties_evenly(kernel):
+    """The array rule (one division per tile) and the recorded rule (create_graph=True) both give each
+    tile's gradient in equal parts to its tied maxima: ReLU outputs make all-zero tiles common."""
+    rng = np.random.default_rng(kernel)
+    x = np.maximum(rng.integers(-2, 3, (2, 3, 2 * kernel, 3 * kernel)), 0).astype(np.float32)
+    g = rng.standard_normal((2, 3, 2, 3)).astype(np.float32)
+    tiles = x.reshape(2, 3, 2, kernel, 3, kernel)
+    hit = tiles == tiles.max(axis=(3, 5), keepdims=True)
+    share = g[:, :, :, None, :, None] / hit.sum(axis=(3, 5), keepdims=True)
+    expected = (hit * share).reshape(x.shape)
+    for create_graph in (False, True):
+        xt = gl.Tensor(x, requires_grad=True)
+        (gl.max_pool2d(xt, kernel) * gl.Tensor(g)).sum().backward(create_graph=create_graph)
+        got = xt.grad.numpy() if isinstance(xt.grad, gl.Tensor) else xt.grad
+        assert got.dtype == np.float32
+        np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-7, err_msg=f"create_graph={create_graph}")

@@ -304,13 +304,18 @@ class MaxPool2d(Function):
         k = self.kernel
         return [v[:, :, i::k, j::k] for i in range(k) for j in range(k)]
 
-    def _tile_shares(self, y, x):
-        """For each offset of the tiles, 1/count where it holds the (tied) maximum, else 0."""
+    def _tile_hits(self, y, x):
+        """For each offset of the tiles, where it holds the tile's maximum; and how many offsets tie there."""
         values, top = either.values(x), either.values(y)
         hits = [part == top for part in self._offsets(values)]
-        count = np.zeros(top.shape, dtype=values.dtype)
-        for hit in hits:
+        count = hits[0].astype(values.dtype)
+        for hit in hits[1:]:
             count += hit
+        return hits, count
+
+    def _tile_shares(self, y, x):
+        """For each offset of the tiles, 1/count where it holds the (tied) maximum, else 0."""
+        hits, count = self._tile_hits(y, x)
         return [hit / count for hit in hits]
 
     def _patch_share(self, y, x):
@@ -321,24 +326,25 @@ class MaxPool2d(Function):
         return (hit / hit.sum(axis=(4, 5), keepdims=True)).astype(patches.dtype, copy=False)
 
     def vjp(self, g, y, x):
-        if self.tiled:
-            shares = self._tile_shares(y, x)
-            if isinstance(g, Tensor):
-                k = self.kernel
-                pieces = [
-                    IndexAdd.apply(
-                        g * share, index=(slice(None), slice(None), slice(i, None, k), slice(j, None, k)), shape=x.shape
-                    )
-                    for (i, j), share in zip(np.ndindex(k, k), shares)
-                ]
-                total = pieces[0]
-                for piece in pieces[1:]:
-                    total = total + piece
-                return (total,)
+        if self.tiled and not isinstance(g, Tensor):
+            hits, count = self._tile_hits(y, x)
+            share = g / count  # one division per tile, not one per offset (1.2x on the MNIST CNN's pools)
             gx = np.empty(x.shape, dtype=g.dtype)
-            for part, share in zip(self._offsets(gx), shares):
-                np.multiply(g, share, out=part)
+            for part, hit in zip(self._offsets(gx), hits):
+                np.multiply(share, hit, out=part)
             return (gx,)
+        if self.tiled:  # recorded, to be differentiated again: the same sum written with ops
+            k = self.kernel
+            pieces = [
+                IndexAdd.apply(
+                    g * share, index=(slice(None), slice(None), slice(i, None, k), slice(j, None, k)), shape=x.shape
+                )
+                for (i, j), share in zip(np.ndindex(k, k), self._tile_shares(y, x))
+            ]
+            total = pieces[0]
+            for piece in pieces[1:]:
+                total = total + piece
+            return (total,)
         return (_fold_any(g[..., None, None] * self._patch_share(y, x), x.shape, self.stride, 0),)
 
     def jvp(self, dxs, y, x):
