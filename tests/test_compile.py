@@ -307,3 +307,26 @@ def test_numpy_code_on_arguments_and_gradients_is_replayed():
         for g, e in zip(grads, expected):
             np.testing.assert_allclose(g, e, rtol=1e-12, atol=1e-15)
     assert compiled.traces == 1
+
+
+def test_batch_norm_buffers_are_read_at_every_replay_and_their_training_update_is_refused():
+    model = nn.Sequential(nn.Linear(3, 4, seed=0), nn.BatchNorm1d(4))
+    x = rng.standard_normal((8, 3))
+    with pytest.raises(gl.CompileError, match="model.eval"):
+        gl.compile(lambda x: model(x))(x)  # training mode: running statistics updated outside the ops
+    model.eval()
+    compiled = gl.compile(lambda x: model(x))
+    np.testing.assert_allclose(compiled(x).data, model(x).data, rtol=1e-14)
+    model[1].register_buffer("running_mean", np.full(4, 0.5))  # new statistics, as load_state_dict sets them
+    np.testing.assert_allclose(compiled(x).data, model(x).data, rtol=1e-14)
+    assert compiled.traces == 1
+
+
+def test_numpy_code_on_a_tensors_data_is_refused_rather_than_frozen():
+    x = gl.Tensor(rng.standard_normal((4, 3)), requires_grad=True)
+
+    def step(x):
+        return gl.sum(gl.Tensor(x.data[:2]) * 2)  # x.data[:2]: a view the replay could not recompute
+
+    with pytest.raises(gl.CompileError, match="gradlab ops"):
+        gl.compile(step)(x)

@@ -149,6 +149,10 @@ def _prologue(program, names, used) -> list[str]:
             leaf = slot.ref
             owner = _leaf_owner(leaf, names)
             lines.append(f"    {names(slot)} = {owner}.data   # parameter {leaf.hint}, {_shape(slot)}")
+        elif slot.kind == "state":
+            module, attribute = slot.ref
+            owner = names.capture(module, type(module).__name__.lower())
+            lines.append(f"    {names(slot)} = {owner}.{attribute}   # buffer, {_shape(slot)}")
     return lines
 
 

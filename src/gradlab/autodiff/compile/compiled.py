@@ -83,6 +83,7 @@ class CompiledFunction:
         for p in _known_parameters(modules, optimizers, leaves):
             tracer.watch_grad(p)
         swapped = _swap_generators(tracer, modules) + _watch_zero_grad(tracer, modules)
+        buffers = _trace_buffers(tracer, modules)
         previous = this_thread.switches.set("tracer", tracer)
         try:
             result = self.step(*traced_args)
@@ -93,9 +94,16 @@ class CompiledFunction:
                     del module.__dict__[attribute]
                 else:
                     object.__setattr__(module, attribute, original)
+            changed = _restore_buffers(buffers)
             final_grads = [(p, p.grad) for p in tracer.pinned if isinstance(p, Tensor) and id(p) in tracer.entry_grads]
             for p, _ in final_grads:
                 p.grad = plain(p.grad)
+        if changed:
+            raise CompileError(
+                f"the step changes the buffer {changed} of a module by NumPy code that gl.compile cannot follow "
+                "(batch norm's running statistics, in training mode): compile the step in evaluation mode "
+                "(model.eval()), or train this model without gl.compile"
+            )
         _record_final_grads(tracer, final_grads)
         needed, shown = _record_outputs(tracer, result)
         source, run = generate(tracer.program, needed, len(args))
@@ -222,6 +230,34 @@ def _swap_generators(tracer, modules) -> list:
                 object.__setattr__(module, attribute, RecordingGenerator(tracer, value, module, attribute))
                 swapped.append((module, attribute, value))
     return swapped
+
+
+def _trace_buffers(tracer, modules) -> list:
+    """Each module's buffers (batch norm's running statistics) are read afresh at every replay; for the
+    trace they are TracedArrays, so the NumPy code that reads them is recorded."""
+    buffers = []
+    for module in modules:
+        for name in getattr(module, "_buffers", {}):
+            array = module.__dict__.get(name)
+            if isinstance(array, np.ndarray):
+                slot = tracer.program.new_slot("state", name, ref=(module, name), value=array)
+                view = tracer.traced(array, tracer.register(array, slot))
+                object.__setattr__(module, name, view)
+                buffers.append((module, name, array, view))
+    return buffers
+
+
+def _restore_buffers(buffers) -> str | None:
+    """Put the plain buffers back; the name of one the step replaced, if any (None if none was)."""
+    changed = None
+    for module, name, array, view in buffers:
+        current = module.__dict__.get(name)
+        if current is view:
+            object.__setattr__(module, name, array)
+        else:
+            object.__setattr__(module, name, plain(current))
+            changed = f"{type(module).__name__}.{name}"
+    return changed
 
 
 def _watch_zero_grad(tracer, modules) -> list:

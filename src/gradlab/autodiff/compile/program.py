@@ -32,7 +32,8 @@ class Literal:
 
 
 class Slot:
-    """One value of the compiled step. kind: input | leaf | const | value | number | node."""
+    """One value of the compiled step. kind: input | leaf | state (a module's buffer) | const | value | number
+    | node (a generic op's object)."""
 
     __slots__ = ("dtype", "hint", "index", "kind", "ref", "shape")
 

@@ -35,6 +35,7 @@ class Tracer:
         self.program = Program()
         self.arrays: dict[int, object] = {}  # id(array) -> slot
         self.layouts: dict[tuple, object] = {}  # (memory, address, shape, strides, dtype) -> slot (see _layout)
+        self.roots: set = set()  # id of the memory of every value the step computes or receives
         self.pinned: list = []  # everything whose id is a key somewhere: kept alive until the trace ends
         self.matchable: list = []  # (array, slot): integer/boolean values a copy may be matched to by content
         self.node_events: dict[int, object] = {}  # id(recorded node) -> its op event
@@ -52,6 +53,8 @@ class Tracer:
         self.pinned.append(array)
         if isinstance(array, np.ndarray):
             self.layouts.setdefault(_layout(array), slot)
+            if slot.kind != "const":
+                self.roots.add(id(buffer_root(array)))
             if array.dtype.kind in "iub":
                 self.matchable.append((array, slot))
         return slot
@@ -78,6 +81,12 @@ class Tracer:
                 out = self.program.new_slot("value", known_slot.hint, value=array)
                 self.program.emit("numpy", [known_slot], [out], func="astype", args=[array.dtype])
                 return self.register(array, out)
+        if id(buffer_root(array)) in self.roots:
+            raise CompileError(
+                f"an array of shape {array.shape} views the memory of a value of the step, but was made by NumPy "
+                "code gl.compile cannot follow (t.data[...], t.data.reshape(...)): write it with gradlab ops, or "
+                "call NumPy on np.asarray(t), which gl.compile records"
+            )
         return self.register(array, self.program.new_slot("const", "c", ref=array, value=array))
 
     def argument(self, value):
