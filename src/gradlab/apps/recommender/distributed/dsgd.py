@@ -1,0 +1,85 @@
+"""DSGD (Gemulla, Nijkamp, Haas & Sismanis 2011): N workers, the rating matrix in N×N blocks.
+
+Worker w always holds user stratum w (its ratings and its users' factors never move). Item stratum b's
+rows (q_b, b_i) travel: in sub-epoch s they are with the worker w that has schedule[s, w] = b
+(blocks.dsgd_schedule), which runs the compiled SGD pass over block (w, b) and hands the updated rows on
+through Ray's object store, worker to worker, without passing through the driver. The N blocks of a
+sub-epoch share no user and no item, so the N passes touch disjoint parameters: the epoch is one valid
+serial SGD order, whatever the timing, and the fit is the same for the same seed on any cluster.
+
+All of an epoch's N² block calls are submitted at once; Ray starts each when the item rows it needs
+are ready (the previous sub-epoch's output), so the driver is not a barrier between sub-epochs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .blocks import Layout, dsgd_schedule
+from .cluster import require_ray
+from .worker import BlockWorker, assemble, initial_item_rows, writable
+
+
+class DsgdWorker(BlockWorker):
+    """A BlockWorker that receives an item stratum's rows, updates them over its block, and returns them."""
+
+    def update(self, epoch: int, block: int, item_rows: tuple) -> tuple[tuple, float]:
+        q, item_bias = writable(*item_rows)
+        return (q, item_bias), self.run_block(epoch, block, q, item_bias)
+
+
+class DsgdRun:
+    """The driver's side of a DSGD fit: the actors, the item strata's rows in flight, and checkpoints.
+
+    parts: one object-store reference per worker to its blocks.Partition (shipped once for the fit).
+    """
+
+    def __init__(self, parts, layout: Layout, mean: float, hyper: dict, seed: int, crash: tuple | None):
+        self.ray = require_ray()
+        self.parts, self.layout, self.mean, self.hyper, self.seed = parts, layout, mean, hyper, seed
+        self.workers = len(parts)
+        self.item_rows = [self.ray.put(rows) for rows in initial_item_rows(layout, hyper, seed).values()]
+        self.actors = [self._start(w, crash[1] if crash and crash[0] == w else None) for w in range(self.workers)]
+        self.saved = None
+
+    def _start(self, rank: int, crash):
+        remote = self.ray.remote(num_cpus=1, max_restarts=0)(DsgdWorker)
+        n_users = len(self.layout.users_of(rank))
+        return remote.remote(rank, self.parts[rank], n_users, self.mean, self.hyper, self.seed, crash)
+
+    def submit_epoch(self, epoch: int):
+        """Submit the epoch's N sub-epochs; returns (Σe² references, kernel-seconds references)."""
+        schedule = dsgd_schedule(self.workers, np.random.default_rng([self.seed, 3, epoch]))
+        squared = []
+        for sub_epoch in range(self.workers):
+            moved = [None] * self.workers
+            for w, actor in enumerate(self.actors):
+                b = int(schedule[sub_epoch, w])
+                moved[b], block_squared = actor.update.options(num_returns=2).remote(epoch, b, self.item_rows[b])
+                squared.append(block_squared)
+            self.item_rows = moved
+        return squared, [actor.take_kernel_seconds.remote() for actor in self.actors]
+
+    def checkpoint(self) -> None:
+        """Remember the epoch's starting point: each worker's users (copied in the object store), the item rows."""
+        self.saved = [actor.state.remote() for actor in self.actors], list(self.item_rows)
+
+    def recover(self) -> None:
+        """A fresh worker for each lost one, and every worker back at the last checkpoint (the survivors
+        ran ahead of it; their calls that needed the lost worker's rows have failed, so they are idle)."""
+        users, self.item_rows = self.saved[0], list(self.saved[1])
+        for w, actor in enumerate(self.actors):
+            try:
+                self.ray.get(actor.take_kernel_seconds.remote())
+            except self.ray.exceptions.RayActorError:
+                self.actors[w] = self._start(w, None)
+        for actor, state in zip(self.actors, users):
+            actor.restore.remote(state)
+
+    def result(self, n_users: int, n_items: int):
+        """The fitted (user_bias, item_bias, p, q) over all users and items, gathered once at the end."""
+        users = self.ray.get([actor.state.remote() for actor in self.actors])
+        return assemble(self.layout, users, dict(enumerate(self.ray.get(self.item_rows))), n_users, n_items)
+
+    def all_actors(self) -> list:
+        return list(self.actors)

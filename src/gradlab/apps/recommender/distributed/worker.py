@@ -1,0 +1,104 @@
+"""What every worker holds and does, for both trainers: the ratings of its user stratum (shipped once,
+read in place from Ray's object store), its users' factors and biases (they never leave it), and the
+compiled SGD pass over one block with item rows handed to it.
+
+A block's pass is kernels._sgd_epoch over the block's ratings in a fresh random order: for each rating,
+with e = r_ui - (μ + b_u + b_i + p_u·q_i),
+    b_u += lr (e - λ_b b_u)    b_i += lr (e - λ_b b_i)    p_u += lr (e q_i - λ p_u)    q_i += lr (e p_u - λ q_i)
+the serial trainer's update, step for step.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import numpy as np
+
+from ..kernels import _sgd_epoch
+from .blocks import Layout, Partition
+
+
+class BlockWorker:
+    """One worker: rank, its Partition, and the state of its users (p: users × k, b_u).
+
+    The block orders are one int32 array over the worker's ratings, reset and reshuffled in place block
+    by block (4 bytes per rating, allocated once). Shuffles are seeded by (seed, epoch, rank, block), so
+    a rerun of an epoch after a failure, on a fresh worker, repeats it exactly.
+    """
+
+    def __init__(self, rank: int, part: Partition, n_users: int, mean: float, hyper: dict, seed: int, crash=None):
+        self.rank, self.part, self.mean, self.seed = rank, part, mean, seed
+        self.lr, self.reg, self.reg_bias = hyper["lr"], hyper["reg"], hyper["reg_bias"]
+        rng = np.random.default_rng([seed, 1, rank])
+        self.p = rng.normal(0.0, hyper["init_std"], (n_users, hyper["factors"])).astype(hyper["dtype"])
+        self.user_bias = np.zeros(n_users)
+        self.order = np.arange(len(part.ratings), dtype=np.int32)
+        self.crash = crash  # an epoch: this process exits at its second block, to test recovery
+        self.epoch, self.blocks_in_epoch = 0, 0
+        self.kernel_seconds = 0.0
+
+    def run_block(self, epoch: int, block: int, q: np.ndarray, item_bias: np.ndarray) -> float:
+        """One SGD pass over block `block`, updating q and item_bias in place (rows local to the block's
+        item stratum); returns Σ e² over the block's ratings, each error measured before its own update."""
+        if epoch != self.epoch:
+            self.epoch, self.blocks_in_epoch = epoch, 0
+        if self.crash == epoch and self.blocks_in_epoch == 1:
+            os._exit(1)  # a hard crash mid-epoch, as an out-of-memory kill would be: no exception, no goodbye
+        lo, hi = self.part.offsets[block], self.part.offsets[block + 1]
+        order = self.order[lo:hi]
+        order[:] = np.arange(lo, hi)  # from the same start each time, so the shuffle depends on the seed alone
+        np.random.default_rng([self.seed, 2, epoch, self.rank, block]).shuffle(order)
+        start = time.perf_counter()
+        part = self.part
+        squared = _sgd_epoch(
+            part.users, part.items, part.ratings, order, self.mean, self.user_bias, item_bias, self.p, q,
+            self.lr, self.reg, self.reg_bias,
+        )  # fmt: skip
+        self.kernel_seconds += time.perf_counter() - start
+        self.blocks_in_epoch += 1
+        return squared
+
+    def take_kernel_seconds(self) -> float:
+        """Seconds spent in the compiled kernel since the last call (the rest of the wall time is Ray's)."""
+        seconds, self.kernel_seconds = self.kernel_seconds, 0.0
+        return seconds
+
+    def state(self) -> tuple[np.ndarray, np.ndarray]:
+        """A copy of this worker's user factors and biases: a checkpoint, or the fitted values at the end."""
+        return self.p.copy(), self.user_bias.copy()
+
+    def restore(self, state) -> None:
+        p, user_bias = state
+        self.p, self.user_bias = p.copy(), user_bias.copy()
+
+
+def writable(*arrays):
+    """Arrays read from Ray's object store are read-only views of shared memory: copy them to update."""
+    return tuple(a if a.flags.writeable else a.copy() for a in arrays)
+
+
+def assemble(layout: Layout, users: list, items: dict, n_users: int, n_items: int):
+    """(user_bias, item_bias, p, q) over all users and items, from the workers' user strata
+    users[w] = (p_w, b_w) and the item rows items[g] = (q_g, b_g), each in its stratum's local order."""
+    k, dtype = users[0][0].shape[1], users[0][0].dtype
+    p, q = np.empty((n_users, k), dtype=dtype), np.empty((n_items, k), dtype=dtype)
+    user_bias, item_bias = np.empty(n_users), np.empty(n_items)
+    for w, (p_w, bias_w) in enumerate(users):
+        members = layout.users_of(w)
+        p[members], user_bias[members] = p_w, bias_w
+    for g, (q_g, bias_g) in items.items():
+        members = layout.items_of(g)
+        q[members], item_bias[members] = q_g, bias_g
+    return user_bias, item_bias, p, q
+
+
+def initial_item_rows(layout: Layout, hyper: dict, seed: int) -> dict:
+    """{item stratum g: (q_g ~ N(0, init_std²), b_g = 0)}, the items' starting point for both trainers."""
+    rng = np.random.default_rng([seed, 0])
+    rows = {}
+    for g in range(int(layout.item_stratum.max()) + 1):
+        count = len(layout.items_of(g))
+        q = rng.normal(0.0, hyper["init_std"], (count, hyper["factors"])).astype(hyper["dtype"])
+        rows[g] = (q, np.zeros(count))
+    return rows

@@ -1,0 +1,186 @@
+"""The distributed recommender on Ray: DSGD's conflict-free blocks, both trainers against the serial
+fit, a worker lost mid-epoch, the command line's flags. Ray starts once for the file, locally, 2 CPUs."""
+
+import argparse
+import io
+import sys
+
+import numpy as np
+import pytest
+
+from gradlab.apps.recommender import fit_baseline, fit_sgd
+from gradlab.apps.recommender.distributed import INSTALL, RayMissingError, WorkerLostError, train_distributed
+from gradlab.apps.recommender.distributed.blocks import Layout, assign_strata, dsgd_schedule, partition
+from gradlab.apps.recommender.distributed.command import (
+    add_distributed_arguments,
+    run_train_distributed,
+    wants_distributed,
+)
+from gradlab.apps.recommender.model import FactorModel
+from gradlab.data.movielens import load_split
+from reference_data import HINT, SHARED_DATA
+
+DATA = SHARED_DATA / "ml-100k"
+
+
+@pytest.fixture(scope="module")
+def split():
+    if not (DATA / "u1.base").is_file():
+        pytest.skip(f"MovieLens 100K is not at {DATA} (the shared reference data folder): {HINT}")
+    return load_split(DATA, 1)
+
+
+@pytest.fixture(scope="module")
+def ray_session():
+    """One local Ray cluster for the whole file (starting one takes ~10 s): two CPUs, no dashboard."""
+    ray = pytest.importorskip("ray", reason="Ray is the optional extra gradlab[distributed]")
+    monkeypatch = pytest.MonkeyPatch()
+    monkeypatch.setenv("RAY_AUTH_MODE", "disabled")
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    yield ray
+    ray.shutdown()
+    monkeypatch.undo()
+
+
+@pytest.fixture(scope="module")
+def serial(split):
+    return fit_sgd(split[0], progress=False).evaluate(split[1]).rmse
+
+
+# --- the partition (no Ray) --------------------------------------------------------------------------------
+def test_dsgd_blocks_of_a_sub_epoch_share_no_user_and_no_item(split):
+    """In every sub-epoch the N blocks being updated touch disjoint users and disjoint items, and over an
+    epoch every rating is in exactly one block (checked on the ratings themselves, not on the indices)."""
+    train = split[0]
+    u, i = np.unique(train.user, return_inverse=True)[1], np.unique(train.item, return_inverse=True)[1]
+    for workers in (2, 3, 4):
+        layout = Layout.cut(u, i, u.max() + 1, i.max() + 1, workers, workers, seed=workers)
+        parts = [partition(u, i, train.rating, layout, w) for w in range(workers)]
+        blocks = {}
+        for w, part in enumerate(parts):
+            users, items = layout.users_of(w)[part.users], np.empty(len(part.items), dtype=np.int64)
+            for b in range(workers):
+                lo, hi = part.offsets[b], part.offsets[b + 1]
+                items[lo:hi] = layout.items_of(b)[part.items[lo:hi]]
+                blocks[w, b] = users[lo:hi], items[lo:hi], part.ratings[lo:hi]
+        for schedule in (dsgd_schedule(workers, np.random.default_rng(s)) for s in range(3)):
+            assert all(sorted(row) == list(range(workers)) for row in schedule)
+            seen = []
+            for sub_epoch in schedule:
+                running = [blocks[w, int(b)] for w, b in enumerate(sub_epoch)]
+                seen += running
+                for a in range(workers):
+                    for c in range(a + 1, workers):
+                        assert not set(running[a][0]) & set(running[c][0]), "two blocks share a user"
+                        assert not set(running[a][1]) & set(running[c][1]), "two blocks share an item"
+            triples = sorted(zip(*(np.concatenate(x) for x in zip(*seen))))
+            assert triples == sorted(zip(u, i, train.rating.astype(np.float32))), "an epoch must visit each rating once"
+
+
+def test_strata_are_balanced_by_ratings_and_never_empty():
+    """Each stratum holds total/parts ratings within one row's count, even with a row heavier than a stratum."""
+    rng = np.random.default_rng(0)
+    counts = rng.zipf(1.5, 5000).clip(max=2000)
+    for parts in (2, 3, 8):
+        held = np.bincount(assign_strata(counts, parts, rng), weights=counts, minlength=parts)
+        assert np.all(np.abs(held - counts.sum() / parts) <= counts.max())
+    heavy = np.array([1000, 1, 1, 1])
+    assert set(assign_strata(heavy, 3, rng)) == {0, 1, 2}
+    with pytest.raises(ValueError, match="fewer rows than workers"):
+        assign_strata(np.array([5, 5]), 3, rng)
+
+
+def test_bad_options_are_refused_before_any_work(split):
+    for options, field in (({"workers": 0}, "workers"), ({"algorithm": "allreduce"}, "algorithm")):
+        with pytest.raises(ValueError, match=field):
+            train_distributed(split[0], **options)
+    with pytest.raises(ValueError, match="staleness is for the parameter server"):
+        train_distributed(split[0], 2, "dsgd", staleness=1)
+
+
+def test_without_ray_the_message_says_how_to_install_it(split, monkeypatch):
+    monkeypatch.setitem(sys.modules, "ray", None)  # `import ray` now fails as if it were not installed
+    with pytest.raises(RayMissingError, match=INSTALL.replace("[", r"\[").replace("]", r"\]")):
+        train_distributed(split[0], 2)
+
+
+# --- training on Ray (four fits: each starts its own worker processes, ~2 s apiece on 2 busy cores) --------
+def _args(argv):
+    """`gradlab recommend train` arguments as recommender_cli's parser gives them, plus the distributed flags."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--model", default="sgd")
+    for name in ("--factors", "--epochs", "--seed", "--fold"):
+        parser.add_argument(name, type=int, default={"--seed": 0, "--fold": 1}.get(name))
+    for name in ("--lr", "--reg", "--reg-bias"):
+        parser.add_argument(name, type=float)
+    parser.add_argument("--save")
+    parser.add_argument("--quiet", action="store_true")
+    add_distributed_arguments(parser)
+    return parser.parse_args(argv)
+
+
+@pytest.fixture(scope="module")
+def dsgd_fit(ray_session, split, tmp_path_factory):
+    """`gradlab recommend train --workers 2` with the serial trainer's defaults (k = 100, 30 epochs) on u1."""
+    path = tmp_path_factory.mktemp("dsgd") / "model.npz"
+    out = io.StringIO()
+    code = run_train_distributed(_args(["--workers", "2"]), split[0], split[1], None, "u1.base", path, out)
+    assert code == 0
+    return FactorModel.load(path), out.getvalue()
+
+
+def test_dsgd_reaches_the_serial_rmse_and_saves_where_it_ran(dsgd_fit, split, serial):
+    """Same model, update and hyper-parameters as fit_sgd: test RMSE within 0.002 of the serial fit's, far
+    below the biases alone (item rows lost between workers would show here); the file names the cluster."""
+    model, printed = dsgd_fit
+    found = model.evaluate(split[1]).rmse
+    assert found <= serial + 0.002, f"DSGD test RMSE {found:.4f}, serial {serial:.4f}"
+    assert found < fit_baseline(split[0], progress=False).evaluate(split[1]).rmse - 0.01
+    assert model.method == "dsgd" and model.hyper["workers"] == 2 and model.hyper["address"]
+    epochs = [line for line in printed.splitlines() if line.startswith("dsgd epoch")]
+    assert len(epochs) == 30 and epochs[-1].startswith("dsgd epoch 30/30  train RMSE")
+    assert "by dsgd on 2 workers" in printed and "test on u1.test: RMSE" in printed
+    assert np.all(np.diff(model.history) < 0), "the training RMSE must fall every epoch"
+
+
+def test_a_worker_lost_mid_epoch_reruns_the_epoch_to_the_same_model(dsgd_fit, split):
+    """Worker 1's process exits mid-way through epoch 2: the epoch is rerun from its checkpoint on fresh
+    workers, giving exactly the uninterrupted fit (DSGD's blocks never conflict, so timing cannot change
+    the fit); with no retries left, an error and no model."""
+    whole = dsgd_fit[0]
+    out = io.StringIO()
+    recovered = train_distributed(split[0], 2, crash=(1, 2), out=out)
+    assert "a worker died in epoch 2" in out.getvalue() and recovered.hyper["retried_epochs"] == 1
+    assert np.array_equal(recovered.user_factors, whole.user_factors)
+    assert np.array_equal(recovered.item_factors, whole.item_factors)
+    with pytest.raises(WorkerLostError, match="died in epoch 2.*no model is returned"):
+        train_distributed(split[0], 2, crash=(0, 2), retries=0, progress=False, epochs=2, factors=10)
+
+
+def test_parameter_server_reaches_the_serial_rmse_despite_a_lost_worker(ray_session, split, serial):
+    """ps with staleness bound 2, item rows on 2 servers, worker 0 lost in epoch 2: the epoch reruns from
+    its checkpoint (a restarted worker with fresh random users would leave half the users untrained), and
+    the test RMSE is within 0.002 of the serial fit's."""
+    train, test = split
+    model = train_distributed(train, 2, "ps", staleness=2, crash=(0, 2), progress=False)
+    assert model.hyper["retried_epochs"] == 1 and model.hyper["staleness"] == 2 and model.hyper["servers"] == 2
+    found = model.evaluate(test).rmse
+    assert found <= serial + 0.002, f"parameter-server test RMSE {found:.4f}, serial {serial:.4f}"
+
+
+def test_cli_flags_are_read_only_when_given():
+    assert wants_distributed(_args(["--workers", "2"])) and wants_distributed(_args(["--algorithm", "ps"]))
+    assert not wants_distributed(_args([]))
+
+
+@pytest.mark.parametrize(
+    "argv, problem",
+    [
+        (["--address", "ray://nowhere:10001"], "go with --workers"),
+        (["--workers", "2", "--staleness", "1"], "use it with --algorithm ps"),
+        (["--workers", "2", "--model", "als"], "runs on one machine"),
+    ],
+)
+def test_cli_refuses_flags_that_do_not_go_together(split, tmp_path, capsys, argv, problem):
+    code = run_train_distributed(_args(argv), split[0], None, None, "{n}", tmp_path / "m.npz", io.StringIO())
+    assert code == 2 and problem in capsys.readouterr().err and not (tmp_path / "m.npz").exists()
