@@ -261,7 +261,9 @@ def test_source_is_the_step_with_its_chain_rule():
     @gl.compile
     def step(x, y):
         opt.zero_grad()
-        loss = gl.mse(model(x), y)
+        prediction = model(x)
+        gl.exp(prediction)  # computed, never used: no line for it
+        loss = gl.mse(prediction, y)
         loss.backward()
         opt.step()
         return loss.item()
@@ -276,6 +278,8 @@ def test_source_is_the_step_with_its_chain_rule():
     assert "(Tanh's vjp)" in source and "(MSE's vjp)" in source
     assert "Adam.update" in source
     assert ".zero_grad(" not in source and ".backward(" not in source  # straight-line code, no engine calls
+    assert "np.exp" not in source  # dead values are not computed
+    assert "g_in0" not in source  # nor gradients nobody needs (towards the data x)
 
 
 def test_numpy_code_on_arguments_and_gradients_is_replayed():

@@ -19,6 +19,15 @@ Why it is built this way:
 - Guards, as jax.jit's cache and torch.compile's guards: shapes, dtypes, numbers, module training
   flags and parameter identities; anything else retraces. Value-dependent Python control flow
   (bool() of a Tensor, comparisons of .item()) is refused with a message saying what to do.
+- The step's own NumPy code is followed where its arrays come from the tracer: array arguments,
+  .grad, np.asarray(t), comparisons, random draws and module buffers reach the step as TracedArrays,
+  whose ufuncs, NumPy functions and array methods are recorded. NumPy code on a Tensor's `.data`
+  is not followed (a view of it is refused; a copy would be frozen), nor is Python state the step
+  changes (a counter, a list of losses): as with jax.jit, such side effects happen at the trace only.
+
+Measured (benchmarks/engine.py, BLAS on one thread, median of per-round ratios to hand-written NumPy):
+tiny MLP 2-16-16-1 compiled 0.83× (eager 1.44×), big MLP 784-256-256-10 compiled 0.97× (eager
+1.06×); peak memory of a step below eager's (big 1837 KiB vs 1974, tiny 168 vs 174).
 """
 
 from .compiled import CompiledFunction, compile
