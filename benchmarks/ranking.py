@@ -163,7 +163,7 @@ def run_split(name, train, test, runs, rounds, table, similar):
 
 def print_table(title, table):
     print(f"\n{title}")
-    print(f"  {'model':<22} {'prec@10':>8} {'recall@10':>9} {'NDCG@10':>8} {'MAP@10':>7} {'coverage':>8} {'fit s':>7}")
+    print(f"  {'model':<26} {'prec@10':>8} {'recall@10':>9} {'NDCG@10':>8} {'MAP@10':>7} {'coverage':>8} {'fit s':>7}")
     means = {}
     for name, rows in table.items():
         scores = [s for s, _ in rows]
@@ -172,7 +172,7 @@ def print_table(title, table):
         mean["seconds"] = statistics.mean(t for _, t in rows)
         means[name] = mean
         print(
-            f"  {name:<22} {mean['precision']:8.4f} {mean['recall']:9.4f} {mean['ndcg']:8.4f} {mean['map']:7.4f} "
+            f"  {name:<26} {mean['precision']:8.4f} {mean['recall']:9.4f} {mean['ndcg']:8.4f} {mean['map']:7.4f} "
             f"{mean['coverage']:8.3f} {mean['seconds']:7.3f}"
         )
     return means
@@ -182,7 +182,7 @@ def print_similar(title, similar):
     print(f"\n{title}")
     for name, scores in similar.items():
         p, n = statistics.mean(s.precision for s in scores), statistics.mean(s.ndcg for s in scores)
-        print(f"  {name:<22} precision@10 {p:.4f}  NDCG@10 {n:.4f}")
+        print(f"  {name:<26} precision@10 {p:.4f}  NDCG@10 {n:.4f}")
 
 
 def verdict(means) -> int:

@@ -1,6 +1,5 @@
 """The ranking models (BPR, weighted MF, EASE, popularity), the top-N metrics, the temporal split, saving, CLI."""
 
-import argparse
 import io
 
 import numpy as np
@@ -14,7 +13,7 @@ from gradlab.apps.recommender.evaluation import temporal_split
 from gradlab.apps.recommender.ranking import RankingModel, fit_ranking, load_model
 from gradlab.apps.recommender.ranking_metrics import top_n_scores
 from gradlab.apps.recommender.wmf import _cg_rows, wmf_loss
-from gradlab.apps.recommender_cli import add_recommend_command, run
+from gradlab.cli import main
 from gradlab.data.movielens import IdMap, Ratings, load_split, load_titles
 from gradlab.npzfile import ModelFileError, read_npz, write_npz
 from reference_data import HINT, SHARED_DATA
@@ -252,49 +251,60 @@ def test_damaged_ranking_files_are_refused(models, tmp_path):
 
 
 # --- command line --------------------------------------------------------------------------------------
-def _cli(argv):
-    parser = argparse.ArgumentParser(prog="gradlab")
-    add_recommend_command(parser.add_subparsers(dest="command"))
-    out = io.StringIO()
-    return run(parser.parse_args(argv), out=out), out.getvalue()
+@pytest.fixture
+def cli(capsys):
+    """gradlab.cli.main(argv) -> (exit code, stdout, stderr), as a user at the shell sees it."""
+
+    def call(argv):
+        code = main(argv)
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    return call
 
 
-def test_cli_trains_a_ranking_model_that_top_and_similar_use_by_default(split, tmp_path, monkeypatch, capsys):
+def test_cli_trains_a_ranking_model_that_top_and_similar_use_by_default(split, tmp_path, monkeypatch, cli):
     monkeypatch.setenv("HOME", str(tmp_path))  # the default model paths live under ~/.cache/gradlab
-    code, _ = _cli(["recommend", "top", "--user", "196"])
-    assert code == 2 and "train --model ease" in capsys.readouterr().err  # no ranking model yet: says how
-    code, text = _cli(["recommend", "train", "--data", str(DATA), "--model", "ease"])
-    assert code == 0, capsys.readouterr().err
+    code, _, err = cli(["recommend", "top", "--user", "196"])
+    assert code == 2 and "train --model ease" in err  # no ranking model yet: says how to make one
+    code, text, err = cli(["recommend", "train", "--data", str(DATA), "--model", "ease"])
+    assert code == 0, err
     assert "test on u1.test (relevant: rated >= 4): precision@10 0.3" in text and "popularity, for comparison" in text
     assert (tmp_path / ".cache" / "gradlab" / "ranking.npz").is_file()
-    code, text = _cli(["recommend", "top", "--user", "196", "-n", "4"])
+    code, text, _ = cli(["recommend", "top", "--user", "196", "-n", "4"])
     assert code == 0 and "by the ease ranking model" in text and text.count(" score ") == 4
-    code, text = _cli(["recommend", "similar", "--item", str(STAR_WARS), "-n", "5"])
+    code, text, _ = cli(["recommend", "similar", "--item", str(STAR_WARS), "-n", "5"])
     assert code == 0 and "EASE's item weights" in text and "Empire Strikes Back" in text
-    code, text = _cli(["recommend", "top", "--user", "123456", "-n", "2"])
+    code, text, _ = cli(["recommend", "top", "--user", "123456", "-n", "2"])
     assert code == 0 and "cold start" in text and "most-seen" in text
-    code, _ = _cli(["recommend", "top", "--user", "196", "--rating"])  # the rating model is asked for, not there
-    assert code == 2 and "recommender.npz" in capsys.readouterr().err
+    code, _, err = cli(["recommend", "top", "--user", "196", "--rating"])  # the rating model is asked for: none yet
+    assert code == 2 and "recommender.npz" in err
+    code, _, _ = cli(["recommend", "train", "--data", str(DATA), "--factors", "5", "--epochs", "2"])  # sgd, as before
+    code, text, _ = cli(["recommend", "top", "--user", "196", "-n", "3", "--rating"])
+    assert code == 0 and "by the sgd rating model" in text and text.count("predicted") == 3
 
 
-def test_cli_wmf_bpr_popularity_and_refused_flags(split, tmp_path, capsys):
+def test_cli_wmf_bpr_popularity_and_refused_flags(split, tmp_path, cli):
     for method, flags in (("wmf", ["--alpha", "5", "--factors", "8"]), ("bpr", ["--factors", "8", "--epochs", "3"])):
         path = tmp_path / f"{method}.npz"
-        code, text = _cli(["recommend", "train", "--data", str(DATA), "--model", method, *flags, "--save", str(path)])
-        assert code == 0 and f"{method} epoch" in text and "NDCG@10" in text, capsys.readouterr().err
-        code, text = _cli(["recommend", "top", "--user", "1", "-n", "3", "--model", str(path)])
+        code, text, err = cli(
+            ["recommend", "train", "--data", str(DATA), "--model", method, *flags, "--save", str(path)]
+        )
+        assert code == 0 and f"{method} epoch" in text and "NDCG@10" in text, err
+        code, text, _ = cli(["recommend", "top", "--user", "1", "-n", "3", "--model", str(path)])
         assert code == 0 and f"{method} ranking model" in text and text.count(" score ") == 3
-    code, text = _cli(["recommend", "train", "--data", str(DATA), "--model", "popularity", "--save", str(path)])
+    code, text, _ = cli(["recommend", "train", "--data", str(DATA), "--model", "popularity", "--save", str(path)])
     assert code == 0 and "popularity, for comparison" not in text
-    code, _ = _cli(["recommend", "similar", "--item", "50", "--model", str(path)])
-    assert code == 2 and "no item vectors" in capsys.readouterr().err
-    code, _ = _cli(["recommend", "train", "--model", "ease", "--lr", "0.1", "--data", str(DATA)])
-    assert code == 2 and "--model ease does not take --lr (it takes --reg)" in capsys.readouterr().err
+    code, _, err = cli(["recommend", "similar", "--item", "50", "--model", str(path)])
+    assert code == 2 and "no item vectors" in err
+    code, _, err = cli(["recommend", "train", "--model", "ease", "--lr", "0.1", "--data", str(DATA)])
+    assert code == 2 and "--model ease does not take --lr (it takes --reg)" in err
 
 
-def test_cli_help_says_which_model_top_uses_and_why(capsys):
-    with pytest.raises(SystemExit):
-        _cli(["recommend", "top", "--help"])
-    help_text = " ".join(capsys.readouterr().out.split())
-    assert "ranking model" in help_text and "EASE" in help_text and "precision@10 0.29" in help_text
-    assert "--rating" in help_text
+def test_cli_help_says_which_model_top_and_similar_use_and_why(capsys):
+    for action, reason in (("top", "precision@10 0.29"), ("similar", "best neighbours")):
+        with pytest.raises(SystemExit):
+            main(["recommend", action, "--help"])
+        help_text = " ".join(capsys.readouterr().out.split())
+        assert "ranking model" in help_text and "EASE" in help_text and reason in help_text, help_text
+        assert "--rating" in help_text
