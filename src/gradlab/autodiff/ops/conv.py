@@ -200,11 +200,10 @@ class Conv2d(Function):
         )
 
 
-# The one speed trick of this file: large stride-1 convolutions through the Fourier transform.
-# Measured (float32, one BLAS thread): the MNIST CNN's second convolution (128 images, 32 → 64
-# channels, 5×5, 14×14) forward + backward from 110 ms by im2col to 45 ms, and its training step
-# (benchmarks/mnist.py) from 2.2-2.4x PyTorch's time to 1.2-1.3x. tests/test_conv_fast.py holds it
-# to the im2col path.
+# Speed trick: large stride-1 convolutions through the Fourier transform. Measured (float32, one
+# BLAS thread): the MNIST CNN's second convolution (128 images, 32 → 64 channels, 5×5, 14×14)
+# forward + backward from 110 ms by im2col to 45 ms, and its training step (benchmarks/mnist.py)
+# from 2.2-2.4x PyTorch's time to 1.2-1.3x. tests/test_conv_fast.py holds it to the im2col path.
 SPECTRAL_MIN_PATCH = 400  # C·kh·kw from which the transforms cost less than im2col's matrix products
 
 
@@ -215,23 +214,20 @@ def _uses_spectra(w_shape, stride):
 
 
 def _to_frequency(v, size):
-    """The 2-D spectra of a stack of images v (A, B, H, W) zero-filled to `size`, frequency first:
-    (S, S'//2 + 1, A, B), so that the channel sums of every frequency are one batched matrix product."""
-    import scipy.fft  # faster than np.fft on float32 batches (4x, measured); imported only here
+    """The 2-D spectra of a stack of images v (A, B, H, W) zero-filled to `size` (S, S'), as a stack of
+    S·(S'//2 + 1) matrices (A, B), one per frequency: a channel sum per frequency is one matrix product."""
+    import scipy.fft  # 2-4x faster than np.fft on float32 batches (measured); imported only here
 
-    return scipy.fft.rfft2(v.transpose(2, 3, 0, 1), size, axes=(0, 1))
+    spectra = scipy.fft.rfft2(v.transpose(2, 3, 0, 1), size, axes=(0, 1))
+    return spectra.reshape(-1, *v.shape[:2])
 
 
-def _from_frequency(spectra, size):
-    """The images (A, B, S, S') whose spectra (S, S'//2 + 1, A, B) are given: `_to_frequency` undone."""
+def _from_frequency(stack, size):
+    """The images (A, B, S, S') whose spectra are the stack of matrices (A, B): `_to_frequency` undone."""
     import scipy.fft
 
+    spectra = stack.reshape(size[0], size[1] // 2 + 1, *stack.shape[1:])
     return scipy.fft.irfft2(spectra, size, axes=(0, 1)).transpose(2, 3, 0, 1)
-
-
-def _per_frequency(spectra):
-    """Spectra (S, S'', A, B) as a stack of S·S'' matrices (A, B)."""
-    return spectra.reshape(-1, *spectra.shape[2:])
 
 
 def _spectral_conv(xp, w, b):
@@ -247,8 +243,7 @@ def _spectral_conv(xp, w, b):
     size = xp.shape[2:]
     f, _, kh, kw = w.shape
     xs, ws = _to_frequency(xp, size), _to_frequency(w.transpose(1, 0, 2, 3), size)
-    ys = _per_frequency(xs) @ _per_frequency(ws).conj()
-    y = _from_frequency(ys.reshape(*xs.shape[:2], *ys.shape[1:]), size)[:, :, : size[0] - kh + 1, : size[1] - kw + 1]
+    y = _from_frequency(xs @ ws.conj(), size)[:, :, : size[0] - kh + 1, : size[1] - kw + 1]
     y = np.array(y, dtype=xp.dtype, order="C")
     if b is not None:
         y += b.reshape(f, 1, 1)
@@ -262,15 +257,13 @@ def _spectral_gradients(g, spectra, x_shape, kernel, padding, needs):
     """
     xs, ws = spectra
     size = (x_shape[2] + 2 * padding, x_shape[3] + 2 * padding)
-    gs = _per_frequency(_to_frequency(g, size))
+    gs = _to_frequency(g, size)
     gx = gw = None
     if needs[1]:
-        gws = gs.conj().transpose(0, 2, 1) @ _per_frequency(xs)
-        gw = _from_frequency(gws.reshape(*xs.shape[:2], *gws.shape[1:]), size)[:, :, : kernel[0], : kernel[1]]
+        gw = _from_frequency(gs.conj().transpose(0, 2, 1) @ xs, size)[:, :, : kernel[0], : kernel[1]]
         gw = np.array(gw, dtype=g.dtype, order="C")
     if needs[0]:
-        gxs = gs @ _per_frequency(ws).transpose(0, 2, 1)
-        gx = _crop_hw(_from_frequency(gxs.reshape(*xs.shape[:2], *gxs.shape[1:]), size), padding)
+        gx = _crop_hw(_from_frequency(gs @ ws.transpose(0, 2, 1), size), padding)
         gx = np.array(gx, dtype=g.dtype, order="C")
     return gx, gw
 
