@@ -334,3 +334,21 @@ def test_numpy_code_on_a_tensors_data_is_refused_rather_than_frozen():
 
     with pytest.raises(gl.CompileError, match="gradlab ops"):
         gl.compile(step)(x)
+
+
+MODEL_IN_A_GLOBAL = small_model()
+
+
+def _loss_of_global_model(x, y):
+    return gl.mse(MODEL_IN_A_GLOBAL(x), y)
+
+
+def test_a_model_reached_only_through_a_helper_is_found_and_its_dropout_still_draws_afresh():
+    eager = small_model()
+    x, y = rng.standard_normal((6, 4)), rng.standard_normal((6, 1))
+    compiled = gl.compile(lambda x, y: _loss_of_global_model(x, y))  # the lambda names no model
+    losses = [compiled(x, y).item() for _ in range(4)]
+    expected = [gl.mse(eager(x), y).item() for _ in range(4)]
+    np.testing.assert_allclose(losses, expected, rtol=1e-14)
+    assert compiled.traces == 2  # the first trace found the model through its parameters, the second used it
+    assert "rng.random" in compiled.source

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import builtins
 import functools
+import gc
 
 import numpy as np
 
@@ -52,6 +53,7 @@ class CompiledFunction:
         self.traces = 0
         self._cache: dict = {}
         self._latest = None
+        self._roots: list = []  # models found only through their parameters, during an earlier trace
         functools.update_wrapper(self, step, updated=())
 
     @property
@@ -75,7 +77,7 @@ class CompiledFunction:
 
     def _trace(self, args, key):
         tracer = Tracer()
-        modules, optimizers = discover(self.step, args)
+        modules, optimizers = discover(self.step, args, self._roots)
         for module in sorted(modules, key=lambda m: -len(m.parameters())):  # the outermost module names them
             for name, p in module.named_parameters():
                 tracer.names.setdefault(id(p), name.replace(".", "_"))
@@ -104,6 +106,11 @@ class CompiledFunction:
                 "(batch norm's running statistics, in training mode): compile the step in evaluation mode "
                 "(model.eval()), or train this model without gl.compile"
             )
+        unseen = _unseen_models(tracer, modules)
+        if unseen:  # this call ran as eager code; trace again at the next, with the models' dropout and guards
+            self._roots += unseen
+            self.traces += 1
+            return _record_outputs(tracer, result)[1]
         _record_final_grads(tracer, final_grads)
         needed, shown = _record_outputs(tracer, result)
         source, run = generate(tracer.program, needed, len(args))
@@ -183,10 +190,10 @@ def _is_optimizer(obj) -> bool:
     return hasattr(obj, "param_groups") and hasattr(obj, "update")
 
 
-def discover(step, args):
+def discover(step, args, roots=()):
     """The modules (with their submodules) and optimizers the step can reach: among its arguments, the
-    variables it closes over, and the global names it uses."""
-    candidates = [value for _, value in _walk(list(args), ())]
+    variables it closes over, the global names it uses, and `roots` (models found by an earlier trace)."""
+    candidates = [value for _, value in _walk(list(args), ())] + list(roots)
     function = getattr(step, "__func__", step)
     candidates.append(getattr(step, "__self__", None))
     candidates.append(step)
@@ -213,6 +220,29 @@ def discover(step, args):
             elif _is_optimizer(item):
                 optimizers.append(item)
     return modules, optimizers
+
+
+def _unseen_models(tracer, modules) -> list:
+    """The outermost modules that own parameters the step used but discovery did not find (a model
+    reached through a helper function's globals). Found through the garbage collector's referrers,
+    which only a trace pays for, and only when a parameter's owner is unknown."""
+    known = {id(p) for m in modules for p in m._parameters.values()}
+    frontier = [leaf.tensor for leaf, _ in tracer.program.leaves.values() if leaf.arg_path is None]
+    frontier = [t for t in frontier if id(t) not in known]
+    roots, seen = [], {id(m) for m in modules}  # (a known module's parents are not looked for)
+    while frontier:
+        holders = [r for r in gc.get_referrers(*frontier) if isinstance(r, dict)]
+        owners = [o for o in gc.get_referrers(*holders) if _is_module(o) and id(o) not in seen] if holders else []
+        seen.update(id(o) for o in owners)
+        roots += owners
+        frontier = owners  # next: the modules that hold these ones
+    return _outermost(roots)
+
+
+def _outermost(found) -> list:
+    """The modules in `found` that are no submodule of another one in it."""
+    inner = {id(sub) for m in found for _, sub in m.named_modules() if sub is not m}
+    return [m for m in found if id(m) not in inner]
 
 
 def _known_parameters(modules, optimizers, leaves) -> list:
