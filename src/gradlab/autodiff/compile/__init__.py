@@ -4,7 +4,8 @@ update — and replay it as a flat list of NumPy calls that a person can read (`
 Read it in this order: program.py (what a recording is), trace.py (how the engine's ops, the sweep,
 the optimizer and the step's own NumPy code report to the tracer), values.py (the stand-ins the
 tracer hands to user code), templates.py (one op as code), codegen.py (the recording as source),
-compiled.py (the cache, the guards, and `compile` itself).
+discovery.py (the modules and optimizers a step reaches), compiled.py (the cache, the guards, and
+`compile` itself).
 
 Why it is built this way:
 - Tracing uses the engine's own ops and rules, reported through one per-thread switch

@@ -19,7 +19,7 @@ from ..versions import note_change
 from .program import Literal, Slot
 from .templates import generic_forward, literal, render_argument
 
-__all__ = ["generate"]
+__all__ = ["arg_code", "generate"]
 
 _OPERATORS = {
     "add": "+",
@@ -144,7 +144,9 @@ def _prologue(program, names, used) -> list[str]:
             continue
         if slot.kind == "input":
             path, is_tensor = slot.ref
-            lines.append(f"    {names(slot)} = {_arg(path)}{'.data' if is_tensor else ''}   # argument, {_shape(slot)}")
+            lines.append(
+                f"    {names(slot)} = {arg_code(path)}{'.data' if is_tensor else ''}   # argument, {_shape(slot)}"
+            )
         elif slot.kind == "leaf":
             leaf = slot.ref
             owner = _leaf_owner(leaf, names)
@@ -156,14 +158,14 @@ def _prologue(program, names, used) -> list[str]:
     return lines
 
 
-def _arg(path) -> str:
+def arg_code(path) -> str:
     return f"a{path[0]}" + "".join(f"[{p!r}]" for p in path[1:])
 
 
 def _leaf_owner(leaf, names) -> str:
     """The code that reads a leaf Tensor: its argument, or the captured parameter."""
     if leaf.arg_path is not None:
-        return _arg(leaf.arg_path)
+        return arg_code(leaf.arg_path)
     return names.capture(leaf.tensor, f"P_{leaf.hint}")
 
 

@@ -12,15 +12,24 @@ from __future__ import annotations
 
 import builtins
 import functools
-import gc
 
 import numpy as np
 
 from ..modes import this_thread
 from ..tensor import Tensor
-from .codegen import _arg, generate
+from .codegen import arg_code, generate
+from .discovery import (
+    discover,
+    known_parameters,
+    restore_buffers,
+    swap_generators,
+    trace_buffers,
+    unseen_models,
+    walk,
+    watch_zero_grad,
+)
 from .trace import ENTRY, Tracer
-from .values import CompileError, RecordingGenerator, TracedArray, TracedNumber, plain
+from .values import CompileError, TracedArray, TracedNumber, plain
 
 __all__ = ["CompiledFunction", "compile"]
 
@@ -82,10 +91,10 @@ class CompiledFunction:
             for name, p in module.named_parameters():
                 tracer.names.setdefault(id(p), name.replace(".", "_"))
         leaves, traced_args = _bind_arguments(tracer, args)
-        for p in _known_parameters(modules, optimizers, leaves):
+        for p in known_parameters(modules, optimizers, leaves):
             tracer.watch_grad(p)
-        swapped = _swap_generators(tracer, modules) + _watch_zero_grad(tracer, modules)
-        buffers = _trace_buffers(tracer, modules)
+        swapped = swap_generators(tracer, modules) + watch_zero_grad(tracer, modules)
+        buffers = trace_buffers(tracer, modules)
         previous = this_thread.switches.set("tracer", tracer)
         try:
             result = self.step(*traced_args)
@@ -96,7 +105,7 @@ class CompiledFunction:
                     del module.__dict__[attribute]
                 else:
                     object.__setattr__(module, attribute, original)
-            changed = _restore_buffers(buffers)
+            changed = restore_buffers(buffers)
             final_grads = [(p, p.grad) for p in tracer.pinned if isinstance(p, Tensor) and id(p) in tracer.entry_grads]
             for p, _ in final_grads:
                 p.grad = plain(p.grad)
@@ -106,7 +115,7 @@ class CompiledFunction:
                 "(batch norm's running statistics, in training mode): compile the step in evaluation mode "
                 "(model.eval()), or train this model without gl.compile"
             )
-        unseen = _unseen_models(tracer, modules)
+        unseen = unseen_models(tracer, modules)
         if unseen:  # this call ran as eager code; trace again at the next, with the models' dropout and guards
             self._roots += unseen
             self.traces += 1
@@ -144,23 +153,11 @@ def signature(args) -> tuple:
     return tuple(out)
 
 
-def _walk(value, path):
-    """(path, leaf) for every leaf of a nest of lists, tuples and dicts."""
-    if isinstance(value, (list, tuple)):
-        for i, item in enumerate(value):
-            yield from _walk(item, (*path, i))
-    elif isinstance(value, dict):
-        for k, item in value.items():
-            yield from _walk(item, (*path, k))
-    else:
-        yield path, value
-
-
 def _bind_arguments(tracer, args) -> tuple[list, list]:
     """Give every array and Tensor argument its slot; return the leaves among them, and the arguments as
     the trace passes them to the step: plain arrays become TracedArrays, so NumPy code on them is recorded."""
     leaves = []
-    for path, value in _walk(list(args), ()):
+    for path, value in walk(list(args), ()):
         if isinstance(value, Tensor):
             if value._node is None and value.requires_grad:
                 tracer.add_leaf(value, path)
@@ -180,129 +177,6 @@ def _traced_copy(tracer, value):
     if type(value) is np.ndarray:
         return tracer.traced(value, tracer.lookup(value))
     return value
-
-
-def _is_module(obj) -> bool:
-    return hasattr(obj, "named_modules") and hasattr(obj, "_parameters")
-
-
-def _is_optimizer(obj) -> bool:
-    return hasattr(obj, "param_groups") and hasattr(obj, "update")
-
-
-def discover(step, args, roots=()):
-    """The modules (with their submodules) and optimizers the step can reach: among its arguments, the
-    variables it closes over, the global names it uses, and `roots` (models found by an earlier trace)."""
-    candidates = [value for _, value in _walk(list(args), ())] + list(roots)
-    function = getattr(step, "__func__", step)
-    candidates.append(getattr(step, "__self__", None))
-    candidates.append(step)
-    for cell in getattr(function, "__closure__", None) or ():
-        try:
-            candidates.append(cell.cell_contents)
-        except ValueError:  # an empty cell
-            pass
-    code = getattr(function, "__code__", None)
-    if code is not None:
-        globals_ = getattr(function, "__globals__", {})
-        candidates += [globals_.get(name) for name in code.co_names]
-    modules, optimizers, seen = [], [], set()
-    for obj in candidates:
-        for item in obj if isinstance(obj, (list, tuple)) else (obj,):
-            if id(item) in seen:
-                continue
-            seen.add(id(item))
-            if _is_module(item):
-                for _, sub in item.named_modules():
-                    if id(sub) not in seen or sub is item:
-                        seen.add(id(sub))
-                        modules.append(sub)
-            elif _is_optimizer(item):
-                optimizers.append(item)
-    return modules, optimizers
-
-
-def _unseen_models(tracer, modules) -> list:
-    """The outermost modules that own parameters the step used but discovery did not find (a model
-    reached through a helper function's globals). Found through the garbage collector's referrers,
-    which only a trace pays for, and only when a parameter's owner is unknown."""
-    known = {id(p) for m in modules for p in m._parameters.values()}
-    frontier = [leaf.tensor for leaf, _ in tracer.program.leaves.values() if leaf.arg_path is None]
-    frontier = [t for t in frontier if id(t) not in known]
-    roots, seen = [], {id(m) for m in modules}  # (a known module's parents are not looked for)
-    while frontier:
-        holders = [r for r in gc.get_referrers(*frontier) if isinstance(r, dict)]
-        owners = [o for o in gc.get_referrers(*holders) if _is_module(o) and id(o) not in seen] if holders else []
-        seen.update(id(o) for o in owners)
-        roots += owners
-        frontier = owners  # next: the modules that hold these ones
-    return _outermost(roots)
-
-
-def _outermost(found) -> list:
-    """The modules in `found` that are no submodule of another one in it."""
-    inner = {id(sub) for m in found for _, sub in m.named_modules() if sub is not m}
-    return [m for m in found if id(m) not in inner]
-
-
-def _known_parameters(modules, optimizers, leaves) -> list:
-    params = [p for m in modules for p in m._parameters.values() if p is not None]
-    params += [p for opt in optimizers for group in opt.param_groups for p in group["params"]]
-    return params + list(leaves)
-
-
-def _swap_generators(tracer, modules) -> list:
-    """Each module's random generators are replaced, for the trace, by ones that record their draws."""
-    swapped = []
-    for module in modules:
-        for attribute, value in list(vars(module).items()):
-            if isinstance(value, np.random.Generator):
-                object.__setattr__(module, attribute, RecordingGenerator(tracer, value, module, attribute))
-                swapped.append((module, attribute, value))
-    return swapped
-
-
-def _trace_buffers(tracer, modules) -> list:
-    """Each module's buffers (batch norm's running statistics) are read afresh at every replay; for the
-    trace they are TracedArrays, so the NumPy code that reads them is recorded."""
-    buffers = []
-    for module in modules:
-        for name in getattr(module, "_buffers", {}):
-            array = module.__dict__.get(name)
-            if isinstance(array, np.ndarray):
-                slot = tracer.program.new_slot("state", name, ref=(module, name), value=array)
-                view = tracer.traced(array, tracer.register(array, slot))
-                object.__setattr__(module, name, view)
-                buffers.append((module, name, array, view))
-    return buffers
-
-
-def _restore_buffers(buffers) -> str | None:
-    """Put the plain buffers back; the name of one the step replaced, if any (None if none was)."""
-    changed = None
-    for module, name, array, view in buffers:
-        current = module.__dict__.get(name)
-        if current is view:
-            object.__setattr__(module, name, array)
-        else:
-            object.__setattr__(module, name, plain(current))
-            changed = f"{type(module).__name__}.{name}"
-    return changed
-
-
-def _watch_zero_grad(tracer, modules) -> list:
-    """Each module's zero_grad() is wrapped, for the trace, so that clearing the gradients is recorded."""
-    wrapped = []
-    for module in modules:
-        original = module.zero_grad
-
-        def zero_grad(module=module, original=original):
-            tracer.grads_cleared(module.parameters())
-            original()
-
-        object.__setattr__(module, "zero_grad", zero_grad)
-        wrapped.append((module, "zero_grad", None))
-    return wrapped
 
 
 def _record_final_grads(tracer, final_grads: list):
@@ -368,7 +242,7 @@ def _guards(modules, optimizers, tracer, n_args: int):
         leaf = tracer.leaf_of(t)
         if leaf.arg_path is None:
             namespace[f"L{i}"] = t
-        owner = f"L{i}" if leaf.arg_path is None else _arg(leaf.arg_path)
+        owner = f"L{i}" if leaf.arg_path is None else arg_code(leaf.arg_path)
         checks.append(f"{owner}.grad is {'' if none else 'not '}None")
     for i, module in enumerate(modules):
         name = f"M{i}"
