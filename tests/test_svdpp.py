@@ -7,6 +7,7 @@ import gradlab as gl
 from gradlab.apps import recommender as rec
 from gradlab.apps.recommender import FactorModel
 from gradlab.apps.recommender.blend import fit_blend, fit_item_knn
+from gradlab.apps.recommender.hyper import SVDPP_DEFAULTS
 from gradlab.apps.recommender.kernels import _svdpp_epoch
 from gradlab.apps.recommender.svdpp import _implicit, fit_svdpp
 from gradlab.data.movielens import Ratings, load_split
@@ -98,7 +99,7 @@ def test_svdpp_beats_biased_matrix_factorisation(split):
     train, test = split
     plain = rec.fit_sgd(train, progress=False).evaluate(test)
     model = rec.fit(train, "svdpp", progress=False)
-    assert model.method == "svdpp" and len(model.history) == rec.DEFAULTS["svdpp"]["epochs"]
+    assert model.method == "svdpp" and len(model.history) == SVDPP_DEFAULTS["epochs"]
     assert all(later < earlier for earlier, later in zip(model.history, model.history[1:]))
     ours = model.evaluate(test)
     assert ours.rmse < plain.rmse - 0.005, (ours, plain)  # measured: 0.9089 against 0.9205

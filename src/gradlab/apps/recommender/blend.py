@@ -30,13 +30,13 @@ import numpy as np
 
 from ...data.movielens import Ratings
 from .baseline import fit_baseline
-from .hyper import DEFAULTS, _check_hyper
+from .hyper import BLEND_DEFAULTS, _check_hyper
 from .kernels import _co_rated, _knn_predict, _shrunk_correlation
 from .metrics import Scores, mae, rmse
 from .model import FactorModel
 from .svdpp import fit_svdpp
 
-_D = DEFAULTS["blend"]
+_D = BLEND_DEFAULTS
 
 
 @dataclass

@@ -32,12 +32,12 @@ import math
 import numpy as np
 
 from ...data.movielens import Ratings
-from .hyper import DEFAULTS, _check_hyper
+from .hyper import SVDPP_DEFAULTS, _check_hyper
 from .kernels import _implicit_sums, _svdpp_epoch
 from .model import FactorModel
 from .training import _csr, _Fit
 
-_D = DEFAULTS["svdpp"]
+_D = SVDPP_DEFAULTS
 
 
 def fit_svdpp(
