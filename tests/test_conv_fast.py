@@ -75,15 +75,16 @@ def test_fast_path_passes_gradcheck_both_modes_to_second_order(monkeypatch):
 
 
 @pytest.mark.parametrize(
-    ("w_shape", "stride", "fast"),
+    ("x_shape", "w_shape", "stride", "dtype", "fast"),
     [
-        ((64, 32, 5, 5), 1, True),  # the MNIST CNN's second convolution: 800 products per output
-        ((32, 1, 5, 5), 1, False),  # its first: 25 per output, im2col is cheaper
-        ((64, 32, 5, 5), 2, False),  # strided: the transform would compute every position
+        ((128, 32, 14, 14), (64, 32, 5, 5), 1, np.float32, True),  # the MNIST CNN's second convolution
+        ((128, 1, 28, 28), (32, 1, 5, 5), 1, np.float32, False),  # its first: 25 products per output
+        ((128, 32, 14, 14), (64, 32, 5, 5), 2, np.float32, False),  # strided: the transform computes all
+        ((2, 32, 14, 14), (64, 32, 5, 5), 1, np.complex128, False),  # rfft2 would drop the imaginary part
     ],
 )
-def test_the_transform_is_used_where_it_pays(w_shape, stride, fast):
-    assert conv._uses_spectra(w_shape, stride) == fast
+def test_the_transform_is_used_where_it_pays(x_shape, w_shape, stride, dtype, fast):
+    assert conv._uses_spectra(np.zeros(x_shape, dtype), np.zeros(w_shape, dtype), stride) == fast
 
 
 @pytest.mark.parametrize("kernel", [2, 3])

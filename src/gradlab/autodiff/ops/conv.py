@@ -144,7 +144,7 @@ class Conv2d(Function):
     def forward(self, x, w, b=None, *, stride, padding):
         self.stride, self.padding, self.spectra = stride, padding, None
         f, c, kh, kw = w.shape
-        if _uses_spectra(w.shape, stride):
+        if _uses_spectra(x, w, stride):
             y, self.spectra = _spectral_conv(_pad_hw(x, padding), w, b)
             return y
         patches = _windows(_pad_hw(x, padding), kh, kw, stride)  # a strided view, no copy yet
@@ -207,10 +207,11 @@ class Conv2d(Function):
 SPECTRAL_MIN_PATCH = 400  # C·kh·kw from which the transforms cost less than im2col's matrix products
 
 
-def _uses_spectra(w_shape, stride):
-    """True if a convolution with weights of w_shape (F, C, kh, kw) goes through the Fourier transform."""
-    _, c, kh, kw = w_shape
-    return stride == 1 and c * kh * kw >= SPECTRAL_MIN_PATCH
+def _uses_spectra(x, w, stride):
+    """True if the convolution of x with w (F, C, kh, kw) goes through the Fourier transform (real
+    numbers only: rfft2 would drop an imaginary part)."""
+    _, c, kh, kw = w.shape
+    return stride == 1 and c * kh * kw >= SPECTRAL_MIN_PATCH and x.dtype.kind == w.dtype.kind == "f"
 
 
 def _to_frequency(v, size):
@@ -244,10 +245,9 @@ def _spectral_conv(xp, w, b):
     f, _, kh, kw = w.shape
     xs, ws = _to_frequency(xp, size), _to_frequency(w.transpose(1, 0, 2, 3), size)
     y = _from_frequency(xs @ ws.conj(), size)[:, :, : size[0] - kh + 1, : size[1] - kw + 1]
-    y = np.array(y, dtype=xp.dtype, order="C")
-    if b is not None:
-        y += b.reshape(f, 1, 1)
-    return y, (xs, ws)
+    if b is None:
+        return np.array(y, dtype=xp.dtype, order="C"), (xs, ws)
+    return np.add(y, b.reshape(f, 1, 1), dtype=xp.dtype, order="C"), (xs, ws)  # the bias joins the copy
 
 
 def _spectral_gradients(g, spectra, x_shape, kernel, padding, needs):
