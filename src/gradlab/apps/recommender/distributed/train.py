@@ -16,6 +16,7 @@ import time
 import numpy as np
 
 from ....data.movielens import IdMap, Ratings
+from ....data.synthetic import IndexedRatings
 from ..hyper import DEFAULTS, _check_hyper
 from ..model import FactorModel
 from ..training import _Indexed, _model
@@ -61,8 +62,11 @@ def train_distributed(
     A worker lost mid-epoch reruns the epoch from its start, at most `retries` times in the fit, then
     WorkerLostError. crash=(worker, epoch) makes that worker's process exit mid-epoch (to test recovery).
 
-    The model's hyper records algorithm, workers, address, the Ray version, and for "ps" the staleness,
-    item blocks and servers; fit_seconds is wall time (the work is spread over processes).
+    The model's hyper records algorithm, workers, address, the Ray version, for "ps" the staleness, item
+    blocks, servers and per epoch the pushes a block's pull missed on average (missed_pushes: its realised
+    staleness), and per epoch its wall seconds (epoch_seconds), the share of them the workers
+    spent in the compiled kernel (kernel_share; the rest is Ray's: dispatch, transfers, waiting) and the
+    kernel's CPU seconds over its wall seconds (kernel_cpu); fit_seconds is wall time.
     """
     _check_hyper(factors=factors, epochs=epochs, lr=lr, reg=reg, reg_bias=reg_bias, init_std=init_std)
     _check_options(workers, algorithm, staleness, item_blocks, servers, retries, dtype)
@@ -93,8 +97,8 @@ def train_distributed(
             del parts, run
         hyper.update(algorithm=algorithm, workers=workers, address=cluster.address, ray=ray.__version__)
     if algorithm == "ps":
-        hyper.update(staleness=staleness, item_blocks=groups, servers=servers or workers)
-    hyper.update(retried_epochs=retried)
+        hyper.update(staleness=staleness, item_blocks=groups, servers=servers or workers, missed_pushes=report.missed)
+    hyper.update(retried_epochs=retried, epoch_seconds=report.seconds, kernel_share=report.busy, kernel_cpu=report.cpu)
     seconds = time.perf_counter() - started
     return _model(data, mean, user_bias, item_bias, p, q, algorithm, hyper, report.history, titles, seconds, scale)
 
@@ -126,13 +130,28 @@ def _compact_index(train: Ratings) -> tuple[_Indexed, float]:
         raise TypeError(f"train must be gradlab.data.movielens.Ratings, got {type(train).__name__}")
     if len(train) == 0:
         raise ValueError("no training ratings")
+    mean = float(np.mean(train.rating, dtype=np.float64))
+    if isinstance(train, IndexedRatings):  # already dense (the large loaders, synthetic data): no copies at all
+        users, items = IdMap(train.user_ids), IdMap(train.item_ids)
+        u, i = _dense_as_sorted(train.user, train.user_ids, users), _dense_as_sorted(train.item, train.item_ids, items)
+        return _Indexed(u, i, train.rating.astype(np.float32, copy=False), users, items), mean
     users, items = IdMap(train.user), IdMap(train.item)
     if max(len(users), len(items)) >= 2**31:
         raise ValueError(f"{len(users):,} users and {len(items):,} items: more than int32 indices can hold")
     u = users.index(train.user).astype(np.int32)
     i = items.index(train.item).astype(np.int32)
-    r = train.rating.astype(np.float32)
-    return _Indexed(u, i, r, users, items), float(np.mean(train.rating, dtype=np.float64))
+    return _Indexed(u, i, train.rating.astype(np.float32), users, items), mean
+
+
+def _dense_as_sorted(index: np.ndarray, ids: np.ndarray, id_map: IdMap) -> np.ndarray:
+    """IndexedRatings' index k names ids[k]; the model's IdMap numbers the ids in sorted order. The same
+    numbering when ids is sorted (as every loader writes it): then the index array is used as it is."""
+    if len(id_map) != len(ids):
+        raise ValueError(f"the ratings' id list repeats ids ({len(ids):,} listed, {len(id_map):,} distinct)")
+    position = id_map.index(ids)
+    if np.array_equal(position, np.arange(len(ids))):
+        return index if index.dtype == np.int32 else index.astype(np.int32)
+    return position.astype(np.int32)[index]
 
 
 def _epochs(run, epochs: int, retries: int, report, n: int, lr: float) -> int:
@@ -178,11 +197,17 @@ class _EpochReport:
         self.out = sys.stdout if out is None else out
         self.start = time.perf_counter()
         self.history: list[float] = []
+        self.seconds: list[float] = []  # wall seconds of each epoch
+        self.missed: list[float] = []  # parameter server: per epoch, the mean of the pushes a block's pull missed
         self.busy: list[float] = []  # per epoch: Σ kernel seconds / (workers × wall seconds)
+        self.cpu: list[float] = []  # per epoch: the kernel's CPU seconds / its wall seconds (< 1: no core free)
 
     def epoch(self, epoch: int, train_rmse: float, wall: float, kernel_seconds: list, missed: list) -> None:
         self.history.append(train_rmse)
-        self.busy.append(sum(kernel_seconds) / (self.workers * wall) if wall > 0 else 0.0)
+        self.seconds.append(round(wall, 4))
+        self.missed.append(round(float(np.mean(missed)), 4) if missed else 0.0)
+        self.busy.append(round(sum(k[0] for k in kernel_seconds) / (self.workers * wall), 4) if wall > 0 else 0.0)
+        self.cpu.append(round(sum(k[1] for k in kernel_seconds) / max(sum(k[0] for k in kernel_seconds), 1e-9), 4))
         if self.enabled:
             stale = f", {np.mean(missed):.2f} missed pushes a block" if missed else ""
             print(

@@ -36,7 +36,7 @@ class BlockWorker:
         self.order = np.arange(len(part.ratings), dtype=np.int32)
         self.crash = crash  # an epoch: this process exits at its second block, to test recovery
         self.epoch, self.blocks_in_epoch = 0, 0
-        self.kernel_seconds = 0.0
+        self.kernel_seconds = self.kernel_cpu_seconds = 0.0
 
     def run_block(self, epoch: int, block: int, q: np.ndarray, item_bias: np.ndarray) -> float:
         """One SGD pass over block `block`, updating q and item_bias in place (rows local to the block's
@@ -49,19 +49,22 @@ class BlockWorker:
         order = self.order[lo:hi]
         order[:] = np.arange(lo, hi)  # from the same start each time, so the shuffle depends on the seed alone
         np.random.default_rng([self.seed, 2, epoch, self.rank, block]).shuffle(order)
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.thread_time()
         part = self.part
         squared = _sgd_epoch(
             part.users, part.items, part.ratings, order, self.mean, self.user_bias, item_bias, self.p, q,
             self.lr, self.reg, self.reg_bias,
         )  # fmt: skip
         self.kernel_seconds += time.perf_counter() - start
+        self.kernel_cpu_seconds += time.thread_time() - cpu
         self.blocks_in_epoch += 1
         return squared
 
-    def take_kernel_seconds(self) -> float:
-        """Seconds spent in the compiled kernel since the last call (the rest of the wall time is Ray's)."""
-        seconds, self.kernel_seconds = self.kernel_seconds, 0.0
+    def take_kernel_seconds(self) -> tuple[float, float]:
+        """(wall, CPU) seconds spent in the compiled kernel since the last call. Outside the kernel the time is
+        Ray's; inside, wall > CPU when the worker waited for a core (a machine shared with other work)."""
+        seconds = self.kernel_seconds, self.kernel_cpu_seconds
+        self.kernel_seconds = self.kernel_cpu_seconds = 0.0
         return seconds
 
     def state(self) -> tuple[np.ndarray, np.ndarray]:
