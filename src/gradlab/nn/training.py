@@ -4,6 +4,11 @@ fit repeats, for every epoch and every shuffled mini-batch:
     forward (predictions) → loss → backward (gradients) → optimizer.step() (move the weights)
 and keeps a history of the metrics per epoch. Long runs show a progress bar; early stopping
 keeps the best weights; Ctrl-C stops cleanly between two steps and also keeps the best weights.
+
+The per-batch step runs through gl.compile by default (CompiledStep): traced once per batch shape and
+training mode, then replayed as straight-line NumPy, computing what the eager step computes. A model the
+compiler refuses (batch norm in training mode, value-dependent Python control flow) is trained eagerly
+instead, from the state it had before the refused trace; History.compile_note says why.
 """
 
 from __future__ import annotations
@@ -16,19 +21,36 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import autodiff as gl
+from ..autodiff.compile import CompileError
 from ..progress import clock
 from .module import Module
 
-__all__ = ["Callback", "EarlyStopping", "History", "LearningRateSchedule", "evaluate", "fit", "predict"]
+__all__ = [
+    "Callback",
+    "CompiledStep",
+    "EarlyStopping",
+    "History",
+    "LearningRateSchedule",
+    "evaluate",
+    "fit",
+    "predict",
+]
 
 
 @dataclass
 class History:
-    """Metrics per epoch (loss, accuracy, val_loss, val_accuracy, seconds) and how training ended."""
+    """Metrics per epoch (loss, accuracy, val_loss, val_accuracy, seconds) and how training ended.
+
+    compiled: whether the steps ran through gl.compile; compile_note: why not (or what ran eagerly);
+    traces: how many times gl.compile traced the step (once per batch shape and training mode).
+    """
 
     epochs: list = field(default_factory=list)
     stopped: str = "completed"
     best_epoch: int | None = None
+    compiled: bool = False
+    compile_note: str = ""
+    traces: int = 0
 
     def __getitem__(self, key):
         return [e[key] for e in self.epochs if key in e]
@@ -83,6 +105,111 @@ class LearningRateSchedule(Callback):
         logs["lr"] = self.schedule.optimizer.lr
         self.schedule.step()
         return False
+
+
+def _overrides(callback, hook: str) -> bool:
+    return getattr(type(callback), hook) is not getattr(Callback, hook)
+
+
+class CompiledStep:
+    """step(*args) through gl.compile where the model allows, else as written (eagerly).
+
+    A trace runs the step once for real, so a trace that gl.compile refuses may already have moved
+    the weights, the optimizer's state, batch-norm statistics or a dropout generator. Before every call
+    that may trace (a new combination of argument shapes, dtypes, plain numbers and the training flag)
+    the state of `model` and `optimizer` is kept; on a CompileError it is put back, the call runs
+    eagerly, and so does every later one: the trajectory is the eager one. `compiled` says whether
+    the compiled step is (still) in use, `reason` why not, `traces` how many traces gl.compile made.
+    """
+
+    def __init__(self, step, model: Module, optimizer=None, enabled: bool = True):
+        self.step, self.model, self.optimizer = step, model, optimizer
+        self.compiled_step = gl.compile(step) if enabled else None
+        self.compiled = enabled
+        self.reason = "" if enabled else "compile=False"
+        self._seen: set = set()
+
+    @property
+    def traces(self) -> int:
+        return 0 if self.compiled_step is None else self.compiled_step.traces
+
+    def __call__(self, *args):
+        if not self.compiled:
+            return self.step(*args)
+        key = (self.model.training, *map(_argument_key, args))
+        saved = None if key in self._seen else self._save()
+        try:
+            result = self.compiled_step(*args)
+        except CompileError as error:
+            if saved is None:  # a trace for a reason the key does not see: the state cannot be put back
+                raise CompileError(f"{error} (this step was traced again mid-training; pass compile=False)") from None
+            self._restore(saved)
+            self.compiled, self.reason = False, f"gl.compile refused the step: {error}"
+            return self.step(*args)
+        self._seen.add(key)
+        return result
+
+    def _save(self):
+        generators = [
+            (value, value.bit_generator.state)
+            for _, module in self.model.named_modules()
+            for value in vars(module).values()
+            if isinstance(value, np.random.Generator)
+        ]
+        optimizer = None if self.optimizer is None else self.optimizer.state_dict()
+        return self.model.state_dict(), optimizer, generators
+
+    def _restore(self, saved):
+        state, optimizer, generators = saved
+        self.model.load_state_dict(state)
+        if optimizer is not None:
+            self.optimizer.load_state_dict(optimizer)
+        for generator, position in generators:
+            generator.bit_generator.state = position
+
+
+def _argument_key(a):
+    """What of an argument decides whether gl.compile traces again: shape and dtype, or the value."""
+    if isinstance(a, (gl.Tensor, np.ndarray)):
+        return np.shape(a), np.asarray(a.data if isinstance(a, gl.Tensor) else a).dtype
+    if isinstance(a, (bool, int, float, str, type(None))):
+        return a
+    return id(a)
+
+
+def _train_step(model, loss_fn, optimizer, callbacks, enabled: bool):
+    """One mini-batch's update as (run, compiled): run(x, y) -> (output, loss), and the CompiledStep
+    whose `compiled`, `reason` and `traces` the History reports (see fit's docstring)."""
+    after_backward = [c for c in callbacks if _overrides(c, "on_after_backward")]
+
+    def forward_backward(xb, yb):
+        optimizer.zero_grad()
+        output = model(xb)
+        loss = loss_fn(output, yb)
+        loss.backward()
+        return output, loss
+
+    def whole(xb, yb):  # written out, not through forward_backward: gl.compile finds the model among its closure
+        optimizer.zero_grad()
+        output = model(xb)
+        loss = loss_fn(output, yb)
+        loss.backward()
+        optimizer.step()
+        return output, loss
+
+    if not after_backward:
+        step = CompiledStep(whole, model, optimizer, enabled)
+        return step, step
+    part = CompiledStep(forward_backward, model, optimizer, enabled)
+
+    def split(xb, yb):  # the callbacks see (and may change) the fresh gradients; the update runs eagerly
+        output, loss = part(xb, yb)
+        for c in after_backward:
+            c.on_after_backward(model)
+        optimizer.step()
+        return output, loss
+
+    return split, part
 
 
 def _batches(n: int, batch_size: int, rng):
@@ -175,6 +302,7 @@ def fit(
     verbose: bool = True,
     dtype=None,
     unit: str = "examples",
+    compile: bool = True,  # noqa: A002  (fit(compile=False), as the issue spells it)
 ) -> History:
     """Train `model` on train_data = (x, y); return the History.
 
@@ -182,6 +310,15 @@ def fit(
     classification (integer labels with logits per class, or 0/1 targets with one logit).
     With verbose=True the progress (unit/s, elapsed, time left) goes to stderr: a redrawn line on a
     terminal, a line every 10 s otherwise, and a summary line per epoch.
+
+    compile=True runs each step (zero_grad, forward, loss, backward, optimizer.step) through gl.compile:
+    the first batch of each shape is traced (the last, smaller batch of an epoch is one more trace),
+    every other batch replays straight-line NumPy that computes what the eager step computes, dropout
+    masks included (drawn from the same generators in the same order). When gl.compile refuses the step,
+    training goes on eagerly from where it was (a one-line notice with verbose=True), and the History
+    records it (compiled=False, compile_note says why). A callback that overrides on_after_backward gets
+    the fresh gradients as before: then forward and backward are compiled and optimizer.step() runs
+    eagerly after the callbacks. compile=False runs the step as written.
     """
     x, y = (np.asarray(a) for a in train_data)
     if len(x) != len(y):
@@ -196,6 +333,7 @@ def fit(
         c.on_train_begin(model, optimizer)
     batches_per_epoch = math.ceil(len(x) / batch_size)
     progress = _Progress(batches_per_epoch, epochs, verbose, unit=unit)
+    run, compiled = _train_step(model, loss_fn, optimizer, callbacks, compile)
     try:
         for epoch in range(1, epochs + 1):
             model.train()
@@ -203,14 +341,10 @@ def fit(
             start = time.perf_counter()
             total_loss, correct, seen, count = 0.0, 0.0, 0, 0
             for i, index in enumerate(_batches(len(x), batch_size, rng), start=1):
-                xb, yb = gl.Tensor(x[index]), y[index]
-                output = model(xb)
-                loss = loss_fn(output, yb)
-                optimizer.zero_grad()
-                loss.backward()
-                for c in callbacks:
-                    c.on_after_backward(model)
-                optimizer.step()
+                yb = y[index]
+                output, loss = run(gl.Tensor(x[index]), yb)
+                if compile and not compiled.compiled and not history.compile_note:
+                    _note_eager(history, compiled.reason, verbose)
                 for c in callbacks:
                     c.on_after_step(model)
                 value = loss.item()
@@ -244,10 +378,21 @@ def fit(
         history.stopped = "interrupted"
         if verbose:
             sys.stderr.write("\ntraining interrupted: keeping the best weights so far\n")
+    finally:
+        history.compiled, history.traces = compiled.compiled, compiled.traces
+        history.compile_note = compiled.reason
+        if compiled.compiled and run is not compiled:
+            history.compile_note = "optimizer.step() ran eagerly: a callback's on_after_backward needs the gradients"
     if best_state is not None and (stopper is not None or history.stopped == "interrupted"):
         model.load_state_dict(best_state)
     model.eval()
     return history
+
+
+def _note_eager(history: History, reason: str, verbose: bool):
+    history.compile_note = reason
+    if verbose:
+        sys.stderr.write(f"fit: training eagerly ({reason}); compile=False skips the attempt\n")
 
 
 def predict(model: Module, x, batch_size: int = 256, dtype=None) -> np.ndarray:
