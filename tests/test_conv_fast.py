@@ -11,12 +11,17 @@ import pytest
 import gradlab as gl
 from gradlab.autodiff.ops import conv
 
-PLAIN, FAST = 10**9, 0  # SPECTRAL_MIN_PATCH values that send every convolution one way
+PLAIN, FAST = 10**9, 0  # thresholds that send every (stride-1, real) convolution one way
+
+
+def use_threshold(monkeypatch, threshold):
+    monkeypatch.setattr(conv, "SPECTRAL_MIN_AREA", threshold)
+    monkeypatch.setattr(conv, "SPECTRAL_MIN_PATCH", threshold)
 
 
 def conv_and_gradients(monkeypatch, threshold, x, w, b, padding):
-    """conv2d(x, w, b) and (dL/dx, dL/dw, dL/db) for L = Σ y · R (R fixed), with SPECTRAL_MIN_PATCH = threshold."""
-    monkeypatch.setattr(conv, "SPECTRAL_MIN_PATCH", threshold)
+    """conv2d(x, w, b) and (dL/dx, dL/dw, dL/db) for L = Σ y · R (R fixed), both thresholds at `threshold`."""
+    use_threshold(monkeypatch, threshold)
     through_spectra = []
     spectral_conv = conv._spectral_conv
     monkeypatch.setattr(conv, "_spectral_conv", lambda *args: through_spectra.append(1) or spectral_conv(*args))
@@ -30,10 +35,13 @@ def conv_and_gradients(monkeypatch, threshold, x, w, b, padding):
     return [y.numpy(), *grads]
 
 
-# (x shape, w shape, padding): square and oblong images and kernels, no padding, a 1×1 kernel, and a
-# kernel as large as the padded image (a single output position).
+# (x shape, w shape, padding): square and oblong images and kernels, no padding, a 1×1 kernel, a
+# kernel as large as the padded image (a single output position), and padded sizes of prime length
+# (13 × 7: the transforms run at 15 × 8, so the crops must not assume the padded size).
 SHAPES = [
     ((2, 3, 7, 6), (4, 3, 3, 2), 1),
+    ((2, 2, 11, 7), (3, 2, 3, 2), 1),
+    ((1, 2, 7, 7), (2, 2, 2, 3), 0),
     ((3, 2, 5, 5), (2, 2, 5, 5), 2),
     ((1, 1, 4, 9), (3, 1, 1, 4), 0),
     ((2, 2, 3, 4), (2, 2, 5, 6), 1),
@@ -67,7 +75,7 @@ def test_float32_stays_float32_and_matches_float64(monkeypatch, threshold):
 
 
 def test_fast_path_passes_gradcheck_both_modes_to_second_order(monkeypatch):
-    monkeypatch.setattr(conv, "SPECTRAL_MIN_PATCH", FAST)
+    use_threshold(monkeypatch, FAST)
     rng = np.random.default_rng(5)
     inputs = [rng.standard_normal((2, 2, 4, 5)), rng.standard_normal((3, 2, 3, 2)), rng.standard_normal(3)]
     result = gl.gradcheck(lambda x, w, b: gl.conv2d(x, w, b, padding=1), *inputs, modes=("rev", "fwd"), order=2)
@@ -81,6 +89,8 @@ def test_fast_path_passes_gradcheck_both_modes_to_second_order(monkeypatch):
         ((128, 1, 28, 28), (32, 1, 5, 5), 1, np.float32, False),  # its first: 25 products per output
         ((128, 32, 14, 14), (64, 32, 5, 5), 2, np.float32, False),  # strided: the transform computes all
         ((2, 32, 14, 14), (64, 32, 5, 5), 1, np.complex128, False),  # rfft2 would drop the imaginary part
+        ((16, 64, 56, 56), (64, 64, 3, 3), 1, np.float32, False),  # 3×3: the transform lost 2x here
+        ((32, 3, 64, 64), (16, 3, 7, 7), 1, np.float32, True),  # 7×7 on RGB: 147 products per output
     ],
 )
 def test_the_transform_is_used_where_it_pays(x_shape, w_shape, stride, dtype, fast):

@@ -200,18 +200,23 @@ class Conv2d(Function):
         )
 
 
-# Speed trick: large stride-1 convolutions through the Fourier transform. Measured (float32, one
-# BLAS thread): the MNIST CNN's second convolution (128 images, 32 → 64 channels, 5×5, 14×14)
-# forward + backward from 110 ms by im2col to 45 ms, and its training step (benchmarks/mnist.py)
-# from 2.2-2.4x PyTorch's time to 1.2-1.3x. tests/test_conv_fast.py holds it to the im2col path.
-SPECTRAL_MIN_PATCH = 400  # C·kh·kw from which the transforms cost less than im2col's matrix products
+# Speed trick: stride-1 convolutions with kernels of 5×5 and more through the Fourier transform.
+# Measured (float32, one BLAS thread): the MNIST CNN's second convolution (128 images, 32 → 64
+# channels, 5×5, 14×14) forward + backward from 110 ms by im2col to 45 ms, and its training step
+# (benchmarks/mnist.py) from 2.2-2.4x PyTorch's time to 1.2-1.3x. Over 5×5 and 7×7 kernels, 14² to
+# 112² images and 4 to 128 channels it was 1.05-2.8x faster than im2col wherever C·kh·kw >= 100; on 3×3
+# kernels it won 1.1-1.7x on small images but lost 2x on 56×56, so they stay with im2col.
+# tests/test_conv_fast.py holds it to the im2col path.
+SPECTRAL_MIN_AREA = 25  # kh·kw from which the transform is used
+SPECTRAL_MIN_PATCH = 100  # C·kh·kw from which the transforms cost less than im2col's matrix products
 
 
 def _uses_spectra(x, w, stride):
     """True if the convolution of x with w (F, C, kh, kw) goes through the Fourier transform (real
     numbers only: rfft2 would drop an imaginary part)."""
     _, c, kh, kw = w.shape
-    return stride == 1 and c * kh * kw >= SPECTRAL_MIN_PATCH and x.dtype.kind == w.dtype.kind == "f"
+    large = kh * kw >= SPECTRAL_MIN_AREA and c * kh * kw >= SPECTRAL_MIN_PATCH
+    return large and stride == 1 and x.dtype.kind == w.dtype.kind == "f"
 
 
 def _to_frequency(v, size):
@@ -232,38 +237,42 @@ def _from_frequency(stack, size):
 
 
 def _spectral_conv(xp, w, b):
-    """y = x_pad ⋆ w + b by the convolution theorem, and the spectra (X̂, Ŵ) that the gradients reuse.
+    """y = x_pad ⋆ w + b by the convolution theorem, and what the gradients reuse: (X̂, Ŵ, S).
 
-    With 2-D transforms of the padded image's size S (X̂ = rfft2(x_pad), Ŵ = rfft2(w zero-filled to S)),
-    a cross-correlation is a product of spectra, and the sum over channels one per frequency k:
+    With 2-D transforms of a size S at least the padded image's (X̂ = rfft2(x_pad), Ŵ = rfft2(w), both
+    zero-filled to S), a cross-correlation is a product of spectra, the channel sum one per frequency k:
         ŷ[k] = X̂[k] @ conj(Ŵ[k])   (N, C) @ (C, F),    y = irfft2(ŷ)[:OH, :OW]
     The transform is circular, but y[h] reads x_pad[h + i] with h + i < S: nothing wraps around.
+    S is rounded up to a length with small prime factors (58 → 60): a prime length is several times slower.
     Cost per output: (C + F)/F transforms of log S² steps and C complex products, against C·kh·kw
     multiply-adds by im2col.
     """
-    size = xp.shape[2:]
+    import scipy.fft
+
     f, _, kh, kw = w.shape
+    hp, wp = xp.shape[2:]
+    size = (scipy.fft.next_fast_len(hp, real=True), scipy.fft.next_fast_len(wp, real=True))
     xs, ws = _to_frequency(xp, size), _to_frequency(w.transpose(1, 0, 2, 3), size)
-    y = _from_frequency(xs @ ws.conj(), size)[:, :, : size[0] - kh + 1, : size[1] - kw + 1]
+    y = _from_frequency(xs @ ws.conj(), size)[:, :, : hp - kh + 1, : wp - kw + 1]
     if b is None:
-        return np.array(y, dtype=xp.dtype, order="C"), (xs, ws)
-    return np.add(y, b.reshape(f, 1, 1), dtype=xp.dtype, order="C"), (xs, ws)  # the bias joins the copy
+        return np.array(y, dtype=xp.dtype, order="C"), (xs, ws, size)
+    return np.add(y, b.reshape(f, 1, 1), dtype=xp.dtype, order="C"), (xs, ws, size)  # the bias joins the copy
 
 
 def _spectral_gradients(g, spectra, x_shape, kernel, padding, needs):
     """(dL/dx, dL/dw) of `_spectral_conv` from Ĝ = rfft2(g zero-filled to S) and the forward's spectra:
     dL/dw = irfft2(conj(Ĝ[k])ᵀ @ X̂[k])[:kh, :kw]   (x correlated with g; i < kh: no wrap-around)
-    dL/dx_pad = irfft2(Ĝ[k] @ Ŵ[k]ᵀ)               (g convolved with w, OH + kh − 1 = S long)
+    dL/dx_pad = irfft2(Ĝ[k] @ Ŵ[k]ᵀ)               (g convolved with w: OH + kh − 1 ≤ S long)
     """
-    xs, ws = spectra
-    size = (x_shape[2] + 2 * padding, x_shape[3] + 2 * padding)
+    xs, ws, size = spectra
     gs = _to_frequency(g, size)
     gx = gw = None
     if needs[1]:
         gw = _from_frequency(gs.conj().transpose(0, 2, 1) @ xs, size)[:, :, : kernel[0], : kernel[1]]
         gw = np.array(gw, dtype=g.dtype, order="C")
     if needs[0]:
-        gx = _crop_hw(_from_frequency(gs @ ws.transpose(0, 2, 1), size), padding)
+        gx = _from_frequency(gs @ ws.transpose(0, 2, 1), size)
+        gx = gx[:, :, padding : padding + x_shape[2], padding : padding + x_shape[3]]
         gx = np.array(gx, dtype=g.dtype, order="C")
     return gx, gw
 
