@@ -8,7 +8,12 @@ one activation, and a gradlab optimizer. Each step is
     J      = loss + (λ/2) Σ_layers ‖W‖²         with L2 regularisation λ (weights only, not biases)
     J.backward();  optimizer.step()
 
-and a frame reports what the page draws: train and test loss and accuracy, the probability of
+and runs through gl.compile (nn.training.CompiledStep): traced at the first step (and once more if λ
+turns from 0 to non-zero, which adds the penalty's terms), replayed as straight-line NumPy at every
+other; λ and the learning rate are read afresh at each replay, so the page's sliders need no trace.
+A network gl.compile refused would be stepped eagerly, with the same numbers.
+
+A frame reports what the page draws: train and test loss and accuracy, the probability of
 class 1 on a grid (the decision boundary), and per layer ‖∂J/∂W‖ with |∂J/∂W_ij| for every edge.
 
 SessionStore keeps at most MAX_SESSIONS sessions, drops those idle for IDLE_TIMEOUT seconds, and
@@ -28,6 +33,7 @@ import numpy as np
 from .. import autodiff as gl
 from .. import nn
 from ..data import make_circles, make_moons, make_spiral, make_xor, train_test_split
+from ..nn.training import CompiledStep
 from ..optim.minimize import make_optimizer
 from . import limits
 from .compute import engine
@@ -110,29 +116,21 @@ class TrainingSession:
         self.grid_y = np.linspace(low[1], high[1], g)
         gx, gy = np.meshgrid(self.grid_x, self.grid_y)
         self.grid_points = np.stack([gx.ravel(), gy.ravel()], axis=1)
+        self.train_step = CompiledStep(
+            _training_step(self.model, self.linears, self.optimizer), self.model, self.optimizer
+        )
         self.last_gradients = self._gradients(self.x_train, self.t_train)  # what the first step will follow
 
     # --- the loss and one step ----------------------------------------------------------------------
-    def _objective(self, x, t):
-        logits = gl.reshape(self.model(gl.Tensor(x)), (-1,))
-        loss = gl.bce_with_logits(logits, t)
-        if not self.l2:
-            return loss, loss
-        penalty = sum(gl.sum(layer.weight * layer.weight) for layer in self.linears)
-        return loss + (self.l2 / 2) * penalty, loss
+    def _l2(self):
+        """λ as the steps take it: None without the penalty; else a 0-d array, so a new λ needs no new trace."""
+        return np.asarray(float(self.l2)) if self.l2 else None
 
     def _gradients(self, x, t) -> list[dict]:
         """Backward through J on (x, t); the gradients per layer (and the parameters keep them in .grad)."""
         self.model.zero_grad()
-        objective, _ = self._objective(x, t)
-        objective.backward()
-        return [
-            {
-                "weight": np.array(layer.weight.grad, dtype=np.float64),
-                "bias": np.array(layer.bias.grad, dtype=np.float64),
-            }
-            for layer in self.linears
-        ]
+        _objective(self.model, self.linears, x, t, self._l2()).backward()
+        return _per_layer([(layer.weight.grad, layer.bias.grad) for layer in self.linears])
 
     def _batch(self):
         size = self.config.batch_size
@@ -165,8 +163,7 @@ class TrainingSession:
                     )
                     break
                 x, t = self._batch()
-                self.last_gradients = self._gradients(x, t)
-                self.optimizer.step()
+                self.last_gradients = _per_layer(self.train_step(x, t, self._l2()))
                 self.step += 1
                 if not all(np.all(np.isfinite(p.data)) for p in self.model.parameters()):
                     self.stopped = (
@@ -254,6 +251,31 @@ class TrainingSession:
             "history": self.history,
             "frame": self.frame(),
         }
+
+
+def _objective(model, linears, x, t, l2):
+    """J = mean BCE(σ(logits), t) + (λ/2) Σ_layers ‖W‖² (no penalty for l2=None)."""
+    logits = gl.reshape(model(gl.Tensor(x)), (-1,))
+    loss = gl.bce_with_logits(logits, t)
+    if l2 is None:
+        return loss
+    return loss + (l2 / 2) * sum(gl.sum(layer.weight * layer.weight) for layer in linears)
+
+
+def _training_step(model, linears, optimizer):
+    """step(x, t, l2): zero_grad, J, backward, optimizer.step(); returns (∂J/∂W, ∂J/∂b) per layer."""
+
+    def step(x, t, l2):
+        optimizer.zero_grad()
+        _objective(model, linears, x, t, l2).backward()
+        optimizer.step()
+        return [(layer.weight.grad, layer.bias.grad) for layer in linears]
+
+    return step
+
+
+def _per_layer(gradients) -> list[dict]:
+    return [{"weight": np.array(w, dtype=np.float64), "bias": np.array(b, dtype=np.float64)} for w, b in gradients]
 
 
 def session_missing(kept: int = limits.MAX_SESSIONS) -> LabError:
