@@ -6,7 +6,7 @@ import pytest
 import gradlab as gl
 from gradlab.apps import recommender as rec
 from gradlab.apps.recommender import FactorModel
-from gradlab.apps.recommender.blend import fit_blend, fit_item_knn
+from gradlab.apps.recommender.blend import MAX_ITEMS, fit_blend, fit_item_knn
 from gradlab.apps.recommender.hyper import SVDPP_DEFAULTS
 from gradlab.apps.recommender.kernels import _svdpp_epoch
 from gradlab.apps.recommender.svdpp import _implicit, fit_svdpp
@@ -200,3 +200,6 @@ def test_blend_arguments_are_checked():
     ):
         with pytest.raises(ValueError, match=message):
             fit_blend(ratings, **bad)
+    many = np.arange(MAX_ITEMS + 1)
+    with pytest.raises(ValueError, match="items would need .* GB"):  # refused before any memory is taken
+        fit_item_knn(Ratings(many % 7, many, np.full(len(many), 3.0)))
