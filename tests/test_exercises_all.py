@@ -52,6 +52,7 @@ EXERCISES = {
     "14_gan": ["gan.discriminator_value", "gan.generator_gradient", "gan.mode_coverage"],
     "15_diffusion": ["diffusion.q_sample", "diffusion.gaussian_score", "diffusion.reverse_mean"],
     "16_distributed": ["distributed.block_of", "distributed.strata", "distributed.stale_sgd"],
+    "17_compile": ["compile.backward_by_hand", "compile.needed_gradients", "compile.cross_entropy_backward"],
 }
 
 # Names a lesson's earlier cells define that its exercise cells use.

@@ -154,9 +154,9 @@ def test_a_lesson_module_is_imported_on_first_use(tmp_path, monkeypatch):
 
 
 def test_every_lesson_prefix_maps_to_its_own_module():
-    assert len(set(LESSON_MODULES.values())) == len(LESSON_MODULES) == 17
+    assert len(set(LESSON_MODULES.values())) == len(LESSON_MODULES) == 18
     assert LESSON_MODULES["tour"] == "lesson00" and LESSON_MODULES["recommender"] == "lesson09"
-    assert sorted(LESSON_MODULES.values()) == [f"lesson{n:02d}" for n in range(17)]
+    assert sorted(LESSON_MODULES.values()) == [f"lesson{n:02d}" for n in range(18)]
 
 
 # grading: the maths

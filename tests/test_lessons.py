@@ -184,6 +184,7 @@ SLUGS = [
     "14_gan",
     "15_diffusion",
     "16_distributed",
+    "17_compile",
 ]
 
 

@@ -57,6 +57,7 @@ LESSON_MODULES = {
     "gan": "lesson14",
     "diffusion": "lesson15",
     "distributed": "lesson16",
+    "compile": "lesson17",
 }
 
 STATUSES = ("passed", "failed", "not attempted", "error")
