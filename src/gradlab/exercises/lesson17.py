@@ -131,19 +131,27 @@ def _backward_by_hand(fn):
     return "the same four gradients as gradlab's backward pass, on 3 MLPs and batches you did not choose"
 
 
-def reference_needed_gradients(ops, trainable) -> set[str]:
-    """{v ≠ loss : v depends on a trainable leaf, and the loss (the last op's output) depends on v}."""
-    trainable = set(trainable)
+def depends_on_trainable(ops, trainable) -> set[str]:
+    """The trainable leaves and every op output with an input among them (one sweep in forward order)."""
     tracked = set(trainable)
-    for output, _, inputs in ops:  # forward: a value depends on a trainable leaf through any of its inputs
+    for output, _, inputs in ops:
         if tracked.intersection(inputs):
             tracked.add(output)
-    loss = ops[-1][0]
-    reaches = {loss}
-    for output, _, inputs in reversed(ops):  # backward: the inputs of an op that reaches the loss reach it
+    return tracked
+
+
+def loss_depends_on(ops) -> set[str]:
+    """The loss (the last op's output) and every value it is computed from (one sweep in reverse order)."""
+    reaches = {ops[-1][0]}
+    for output, _, inputs in reversed(ops):
         if output in reaches:
             reaches.update(inputs)
-    return (tracked & reaches) - {loss}
+    return reaches
+
+
+def reference_needed_gradients(ops, trainable) -> set[str]:
+    """{v ≠ loss : v depends on a trainable leaf, and the loss (the last op's output) depends on v}."""
+    return (depends_on_trainable(ops, trainable) & loss_depends_on(ops)) - {ops[-1][0]}
 
 
 MLP_GRAPH = [
@@ -182,7 +190,7 @@ def _needed_problem(got: set, ops, trainable: set) -> str | None:
     loss = ops[-1][0]
     names = {out for out, _, _ in ops} | {v for _, _, inputs in ops for v in inputs}
     leaves = names - {out for out, _, _ in ops}
-    tracked = reference_needed_gradients([*ops, ("_all", "", sorted(names))], trainable) | (trainable & names)
+    tracked = depends_on_trainable(ops, trainable)
     for v in sorted(got - want):
         if v not in names:
             return f"there is no value called {v!r} in this graph (its names: {', '.join(sorted(names))})"
@@ -195,7 +203,8 @@ def _needed_problem(got: set, ops, trainable: set) -> str | None:
                 f"{v!r} does not depend on any trainable parameter: ∂L/∂{v} would lead back to nothing anyone asked "
                 "for, so the backward pass skips it"
             )
-        return f"{v!r} never reaches the loss: no gradient flows back into it (the tracer does not even compute it)"
+        afterwards = "its .grad stays None" if v in leaves else "a dead value: the tracer does not even compute it"
+        return f"{v!r} never reaches the loss: no gradient flows back into it ({afterwards})"
     for v in sorted(want - got):
         if v in trainable:
             return f"{v!r} is trainable and the loss depends on it: its gradient is what the backward pass is for"
