@@ -5,12 +5,14 @@ Two parts:
             batch 128) and report the accuracy on the official 10,000 test images, with the
             wall time per epoch. Targets: MLP >= 98.0 %, CNN >= 99.0 %.
   speed     the same training step (forward, cross-entropy, backward, Adam) of the same
-            architecture in gradlab and in PyTorch (CPU, eager), BLAS and torch on one thread,
+            architecture in gradlab (eager, and through gl.compile: traced once, replayed as
+            generated NumPy) and in PyTorch (CPU, eager), BLAS and torch on one thread,
             interleaved round by round on identical batches, timed as process CPU time (robust to
             busy neighbours on a shared machine); the median time per step, projected to an epoch
             (469 steps), and the median per-round ratio. Targets: MLP <= 0.9x, CNN <= 1.5x PyTorch.
             Beside it, the peak memory of three training steps above the loaded batch and the built
-            model (in a fresh process each; Linux), and the BLAS library's kernels.
+            model (in a fresh process each; Linux; a compiled step's first call is its trace), and
+            the BLAS library's kernels.
 
     GRADLAB_DATA=../shared/data/mnist python benchmarks/mnist.py [--part speed|accuracy|both]
 """
@@ -68,7 +70,7 @@ def torch_model(kind):
     )
 
 
-def gradlab_step_fn(kind):
+def gradlab_step_fn(kind, compiled=False):
     model = mlp() if kind == "mlp" else cnn()
     model.train()
     opt = optim.Adam(model.parameters(), lr=1e-3)
@@ -80,7 +82,7 @@ def gradlab_step_fn(kind):
         opt.step()
         return loss.item()
 
-    return step
+    return gl.compile(step) if compiled else step
 
 
 def torch_step_fn(kind):
@@ -112,7 +114,7 @@ def training_memory_mb(kind, name, steps=3):
 
 def _training_memory_mb(kind, name, steps):
     x, y = load_mnist(DATA, split="train", limit=128)
-    step = gradlab_step_fn(kind) if name == "gradlab" else torch_step_fn(kind)
+    step = torch_step_fn(kind) if name == "pytorch" else gradlab_step_fn(kind, compiled=name == "gradlab compiled")
     try:
         before = _proc_status_kb("VmRSS")
         with open("/proc/self/clear_refs", "w") as clear:
@@ -146,7 +148,7 @@ def blas_description():
 def speed(kind, rounds, steps):
     x, y = load_mnist(DATA, split="train", limit=128 * steps)
     batches = [(x[i : i + 128], y[i : i + 128]) for i in range(0, len(x), 128)]
-    contenders = {"gradlab": gradlab_step_fn(kind)}
+    contenders = {"gradlab": gradlab_step_fn(kind), "gradlab compiled": gradlab_step_fn(kind, compiled=True)}
     try:
         contenders["pytorch"] = torch_step_fn(kind)
     except ImportError:
@@ -160,6 +162,8 @@ def speed(kind, rounds, steps):
             for xb, yb in batches:
                 step(xb, yb)
             times[name].append((time.process_time() - start) / len(batches))
+    if contenders["gradlab compiled"].traces != 1:  # a retrace at every step would time the tracer
+        raise SystemExit(f"the compiled {kind} step was traced {contenders['gradlab compiled'].traces} times, not once")
     memory = {name: training_memory_mb(kind, name) for name in contenders}
     print(f"\n{kind.upper()} training step, batch 128, one thread each, median of {rounds} rounds of {steps} steps")
     base = times.get("pytorch")
@@ -167,7 +171,7 @@ def speed(kind, rounds, steps):
         ratio = "" if base is None else f"{statistics.median(a / b for a, b in zip(t, base)):6.2f}x PyTorch"
         per_step = statistics.median(t)
         peak = "" if memory[name] is None else f"  {memory[name]:5.0f} MB peak"
-        print(f"  {name:<8} {per_step * 1e3:8.1f} ms/step  ~{per_step * STEPS_PER_EPOCH:6.1f} s/epoch  {ratio}{peak}")
+        print(f"  {name:<16} {per_step * 1e3:8.1f} ms/step  ~{per_step * STEPS_PER_EPOCH:6.1f} s/epoch  {ratio}{peak}")
 
 
 def accuracy(kind, epochs):
