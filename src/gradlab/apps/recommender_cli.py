@@ -1,12 +1,12 @@
 """`gradlab recommend`: train a recommender on MovieLens 100K and ask it for movies.
 
-    gradlab recommend train --data ml-100k [--model sgd|als|baseline|ease|wmf|bpr|popularity] [--factors K]
+    gradlab recommend train --data ml-100k [--model sgd|svdpp|als|baseline|ease|wmf|bpr|popularity] [--factors K]
                             [--epochs N] [--lr LR] [--reg λ] [--reg-bias λ_b] [--alpha α] [--fold 1-5 | --all]
-                            [--save model.npz]
+                            [--save model.npz] [--workers N [--address ray://…] [--algorithm dsgd|ps]]
     gradlab recommend top --user 196 [-n 10] [--model model.npz | --rating]   the best movies the user has not seen
     gradlab recommend similar --item 50 [-n 10] [--model model.npz | --rating] because you watched …
 
-Two kinds of model. Rating models (sgd, als, baseline) predict the stars a user would give a film; ranking
+Two kinds of model. Rating models (sgd, svdpp, als, baseline) predict the stars a user would give a film; ranking
 models (ease, wmf, bpr, popularity) learn which films a user picks at all, and make far better top-N lists
 (BEST_REASON below, measured by benchmarks/ranking.py). So top and similar use the ranking model by default;
 --rating asks the rating model instead ("what would this user rate this film").
@@ -26,10 +26,11 @@ import sys
 from pathlib import Path
 
 from ..argtypes import non_negative, output_file, positive, whole
+from .recommender.distributed.command import add_distributed_arguments, run_train_distributed, wants_distributed
 
 __all__ = ["add_recommend_command", "default_model_path", "default_ranking_path", "run"]
 
-RATING_MODELS = ("sgd", "als", "baseline")
+RATING_MODELS = ("sgd", "svdpp", "als", "baseline")
 RANKING_MODELS = ("ease", "wmf", "bpr", "popularity")
 # measured by benchmarks/ranking.py (means over the official folds u1–u5; see its docstring for the protocol)
 BEST_REASON = (
@@ -41,6 +42,14 @@ SIMILAR_REASON = (
     "same evaluation: precision@10 0.29, against 0.24 for the cosine of the wmf or bpr factors and 0.05–0.09 for "
     "the rating models'"
 )
+
+
+def decay(text: str) -> float:
+    """A learning-rate decay factor: a number in (0, 1]."""
+    value = positive(text)
+    if value > 1:
+        raise argparse.ArgumentTypeError(f"must be in (0, 1] (1 keeps the rate fixed), got {text}")
+    return value
 
 
 def default_model_path() -> Path:
@@ -71,25 +80,36 @@ def add_recommend_command(subparsers) -> argparse.ArgumentParser:
         "--model",
         choices=[*RATING_MODELS, *RANKING_MODELS],
         default="sgd",
-        help="rating models sgd (default), als, baseline predict stars; ranking models ease (the best top-N lists), "
+        help="rating models sgd (default), svdpp (the lowest RMSE), als, baseline predict stars; "
+        "ranking models ease (the best top-N lists), "
         "wmf, bpr, popularity learn what users pick",
     )
-    train.add_argument("--factors", type=whole(0), help="latent factors k (default: sgd 100, als 20, wmf 64, bpr 64)")
     train.add_argument(
-        "--epochs", type=whole(1), help="passes over the data (default: sgd 30, als 10, baseline 10, wmf 5, bpr 60)"
+        "--factors", type=whole(0), help="latent factors k (default: sgd 100, svdpp 100, als 20, wmf 64, bpr 64)"
     )
-    train.add_argument("--lr", type=positive, help="learning rate of sgd (default 0.01) and bpr (default 0.02)")
+    train.add_argument(
+        "--epochs",
+        type=whole(1),
+        help="passes over the data (default: sgd 30, svdpp 20, als 10, baseline 10, wmf 5, bpr 60)",
+    )
+    train.add_argument("--lr", type=positive, help="learning rate of sgd (default 0.01), svdpp (0.015) and bpr (0.02)")
     train.add_argument(
         "--reg",
         type=non_negative,
-        help="λ on the factors; SGD charges it per rating, ALS per user and per item (default: sgd 0.08, als 15, "
-        "wmf 50, bpr 0.02); for ease the λ of (XᵀX + λI)⁻¹ (default 500)",
+        help="λ on the factors; SGD charges it per rating, ALS per user and per item "
+        "(default: sgd 0.08, svdpp 0.08, als 15, wmf 50, bpr 0.02); for ease the λ of (XᵀX + λI)⁻¹ (default 500)",
     )
     train.add_argument(
-        "--reg-bias", type=non_negative, help="λ_b on the biases of sgd and als (default: sgd 0.02, als 5)"
+        "--reg-bias",
+        type=non_negative,
+        help="λ_b on the biases of sgd, svdpp and als (default: sgd 0.02, svdpp 0.02, als 5)",
     )
     train.add_argument(
         "--alpha", type=non_negative, help="wmf: confidence 1 + α in a seen pair, 1 in an unseen one (default 10)"
+    )
+    train.add_argument("--reg-y", type=non_negative, help="svdpp: λ on the implicit factors y_j (default 0.3)")
+    train.add_argument(
+        "--lr-decay", type=decay, help="svdpp: the learning rate is multiplied by this after each epoch (default 0.95)"
     )
     train.add_argument("--seed", type=whole(0), default=0, help="random seed (default 0)")
     split = train.add_mutually_exclusive_group()
@@ -101,6 +121,7 @@ def add_recommend_command(subparsers) -> argparse.ArgumentParser:
         help=f"where to write the model (default {default_model_path()}, a ranking model {default_ranking_path()})",
     )
     train.add_argument("--quiet", action="store_true", help="no per-epoch lines")
+    add_distributed_arguments(train)
 
     for name, what, help_text, reason in (
         ("top", "--user", "the best unseen movies for a user", BEST_REASON),
@@ -146,6 +167,7 @@ def _options(args) -> dict:
     """The fitter's keyword arguments from the flags given, refusing flags the chosen model does not take."""
     takes = {
         "sgd": ("factors", "epochs", "lr", "reg", "reg_bias"),
+        "svdpp": ("factors", "epochs", "lr", "reg", "reg_bias", "reg_y", "lr_decay"),
         "als": ("factors", "epochs", "reg", "reg_bias"),
         "baseline": ("epochs",),
         "ease": ("reg",),
@@ -153,18 +175,19 @@ def _options(args) -> dict:
         "bpr": ("factors", "epochs", "lr", "reg"),
         "popularity": (),
     }[args.model]
-    given = {name: getattr(args, name) for name in ("factors", "epochs", "lr", "reg", "reg_bias", "alpha")}
+    names = ("factors", "epochs", "lr", "reg", "reg_bias", "reg_y", "lr_decay", "alpha")
+    given = {name: getattr(args, name, None) for name in names}
     given = {name: value for name, value in given.items() if value is not None}
     refused = [name for name in given if name not in takes]
     if args.model == "baseline" and refused:
         raise ValueError("--model baseline takes only --epochs (biases in closed form, no factors, no lr)")
     if args.model == "als" and refused == ["lr"]:
-        raise ValueError("--lr is for --model sgd; ALS solves each step in closed form")
+        raise ValueError("--lr is for --model sgd or svdpp; ALS solves each step in closed form")
     if refused:
         flags = ", ".join("--" + name.replace("_", "-") for name in refused)
         allowed = ", ".join("--" + name.replace("_", "-") for name in takes) or "no hyper-parameters"
         raise ValueError(f"--model {args.model} does not take {flags} (it takes {allowed})")
-    if args.model in ("sgd", "als", "wmf", "bpr"):
+    if args.model in ("sgd", "svdpp", "als", "wmf", "bpr"):
         given["seed"] = args.seed
     return given
 
@@ -190,6 +213,10 @@ def _train(args, out) -> int:
             where = f"u{args.fold}.base ({{n:,}} ratings)"
     if len(train) == 0:
         raise ValueError(f"{source}: no ratings could be read (expected lines of user,item,rating)")
+    if wants_distributed(args):
+        if args.model != "sgd":
+            raise ValueError(f"--workers trains the sgd model only (got --model {args.model}); drop --model")
+        return run_train_distributed(args, train, test, titles, where, args.save or default_model_path(), out)
     settings = {**(RANKING_DEFAULTS if ranking else DEFAULTS)[args.model], **options}
     shown = ", ".join(f"{name} {value}" for name, value in settings.items() if name != "seed")
     print(
@@ -213,9 +240,11 @@ def _train(args, out) -> int:
     return 0
 
 
-def _load(args):
+def _load(args, out):
     from .recommender.ranking import load_model
 
+    if not args.model and not args.rating and not default_ranking_path().is_file():
+        return _first_ranking_model(out)
     if args.model:
         path = Path(args.model).expanduser()
     else:
@@ -234,6 +263,26 @@ def _load(args):
     return load_model(path)
 
 
+def _first_ranking_model(out):
+    """No ranking model saved yet: fit the best one (EASE, under a second) on all of MovieLens 100K and save it."""
+    from ..data.movielens import default_root, load_ratings, load_titles
+    from .recommender.ranking import BEST, fit_ranking
+
+    try:
+        ratings, titles = load_ratings(), load_titles()
+    except FileNotFoundError:
+        raise FileNotFoundError(
+            f"no ranking model at {default_ranking_path()} and no MovieLens 100K in {default_root()} to fit one: "
+            "run `gradlab data download movielens-100k` (5 MB), or train on your own ratings with "
+            "`gradlab recommend train --model ease --data FILE`, or ask the rating model with --rating"
+        ) from None
+    print(f"no ranking model saved yet: fitting {BEST} on all {len(ratings):,} MovieLens 100K ratings", file=out)
+    model = fit_ranking(ratings, BEST, titles=titles)
+    path = model.save(default_ranking_path())
+    print(f"saved to {path} (`gradlab recommend train --model ...` replaces it)\n", file=out)
+    return model
+
+
 def _describe(model) -> str:
     from .recommender.ranking import RankingModel
 
@@ -243,7 +292,7 @@ def _describe(model) -> str:
 
 
 def _top(args, out) -> int:
-    model = _load(args)
+    model = _load(args, out)
     known = int(model.users.index(args.user)) >= 0
     ranks = hasattr(model, "item_weights")
     if known:
@@ -260,7 +309,7 @@ def _top(args, out) -> int:
 
 
 def _similar(args, out) -> int:
-    model = _load(args)
+    model = _load(args, out)
     title = model.title(args.item)
     if int(model.items.index(args.item)) < 0:
         raise KeyError(f"item {args.item} is not in the model's training data (see u.item for the ids)")

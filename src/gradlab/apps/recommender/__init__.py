@@ -21,7 +21,14 @@ Two ways down the same hill:
               user's (b_u, p_u) alone, solved exactly, and then the same for each item:
                   [b_u; p_u] = (XᵀX + diag(λ_b, λ, …, λ))⁻¹ Xᵀ (r_u - μ - b_I),   X = [1, q_i] over the items u rated
 
-and fit_baseline, the biases alone (μ + b_u + b_i), the yardstick any factor model must beat.
+and fit_baseline, the biases alone (μ + b_u + b_i), the yardstick any factor model must beat. fit_svdpp adds
+SVD++'s implicit-feedback term (the films a user chose to rate say something about them), and fit_blend mixes it
+with an item-kNN model: the lowest RMSE here (benchmarks/recommender.py).
+
+A rating model ranks badly (it puts films with a few high ratings first), so top-N lists come from ranking
+models trained on which films a user picked (ranking.py): EASE (closed form), weighted MF for implicit feedback
+(ALS), BPR (SGD on seen/unseen pairs), and popularity, the baseline every one must beat (benchmarks/ranking.py).
+Past one machine, distributed/ trains the same SGD model on Ray (DSGD and a parameter server).
 
 Unknown users and items (cold start) have no bias and no factors: their terms are 0, so the prediction
 falls back to μ + b_i, μ + b_u or μ. Predictions are clipped to the training data's rating scale.
@@ -38,17 +45,23 @@ Where each part lives:
     sgd.py         fit_sgd
     als.py         fit_als
     baseline.py    fit_baseline
-    methods.py     fit: one of the three by name
+    svdpp.py       fit_svdpp (SVD++, Koren 2008)
+    blend.py       fit_item_knn, fit_blend (SVD++ mixed with item kNN on baseline residuals)
+    methods.py     fit: a rating model by name
     hyper.py       DEFAULTS, each method's hyper-parameters
     training.py    what the fitters share (ratings as indices, CSR grouping, progress, the model at the end)
     kernels.py     the compiled (Numba) inner loops
     metrics.py     rmse, mae, Scores, precision_recall_at_k, RankingScores
-    evaluation.py  cross_validate on the official folds, FoldResult
+    evaluation.py  cross_validate on the official folds, FoldResult, temporal_split
+    ranking.py     RankingModel, fit_ranking (ease.py, wmf.py, bpr.py, popularity), load_model (either kind)
+    ranking_metrics.py  top_n_scores: precision, recall, NDCG, MAP at k and catalogue coverage
+    distributed/   train_distributed on Ray: dsgd.py, parameter_server.py, blocks.py (the N×N partition)
 """
 
 from .als import fit_als
 from .baseline import fit_baseline
-from .evaluation import FoldResult, cross_validate
+from .blend import fit_blend
+from .evaluation import FoldResult, cross_validate, temporal_split
 from .hyper import DEFAULTS
 from .kernels import FAST as FAST
 from .kernels import _cholesky_solve as _cholesky_solve  # the kernels, for tests and the benchmark's warm-up
@@ -59,21 +72,33 @@ from .methods import fit
 from .metrics import RankingScores, Scores, mae, precision_recall_at_k, rmse
 from .model import FactorModel, Recommendation
 from .modelfile import FORMAT as FORMAT
+from .ranking import RANKING_DEFAULTS, RankingModel, fit_ranking, load_model
+from .ranking_metrics import TopNScores, top_n_scores
 from .sgd import fit_sgd
+from .svdpp import fit_svdpp
 
 __all__ = [
     "DEFAULTS",
+    "RANKING_DEFAULTS",
     "FactorModel",
     "FoldResult",
+    "RankingModel",
     "RankingScores",
     "Recommendation",
     "Scores",
+    "TopNScores",
     "cross_validate",
     "fit",
     "fit_als",
     "fit_baseline",
+    "fit_blend",
+    "fit_ranking",
     "fit_sgd",
+    "fit_svdpp",
+    "load_model",
     "mae",
     "precision_recall_at_k",
     "rmse",
+    "temporal_split",
+    "top_n_scores",
 ]

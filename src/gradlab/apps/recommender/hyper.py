@@ -20,24 +20,24 @@ DEFAULTS = {
         "init_std": 0.05,
         "dtype": "float32",
     },
+    "svdpp": {
+        "factors": 100,
+        "epochs": 20,
+        "lr": 0.015,
+        "lr_decay": 0.95,
+        "reg": 0.08,
+        "reg_bias": 0.02,
+        "reg_y": 0.3,
+        "init_std": 0.05,
+        "dtype": "float32",
+    },
     "als": {"factors": 20, "epochs": 10, "reg": 15.0, "reg_bias": 5.0, "init_std": 0.1, "weighted": False},
     "baseline": {"epochs": 10, "reg_user": 15.0, "reg_item": 10.0},
 }
+SVDPP_DEFAULTS = DEFAULTS["svdpp"]  # SVD++ (svdpp.py)
 
-# Chosen the same way, and kept apart until `gradlab recommend train` offers them: its help states every
-# DEFAULTS entry (tests/test_cli_first_hour.py holds the two in step). SVD++ (svdpp.py), and the blend
-# (blend.py; factors: the size of its SVD++).
-SVDPP_DEFAULTS = {
-    "factors": 100,
-    "epochs": 20,
-    "lr": 0.015,
-    "lr_decay": 0.95,
-    "reg": 0.08,
-    "reg_bias": 0.02,
-    "reg_y": 0.3,
-    "init_std": 0.05,
-    "dtype": "float32",
-}
+# The blend (blend.py; factors: the size of its SVD++) is chosen the same way; it stays an API and benchmark
+# model (it is not saved), so `gradlab recommend train` does not offer it.
 BLEND_DEFAULTS = {"weight": 0.3, "neighbours": 20, "shrink": 100.0, "factors": 50}
 
 

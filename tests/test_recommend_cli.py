@@ -1,0 +1,81 @@
+"""`gradlab recommend` as a new user meets it: the first `top` with MovieLens 100K downloaded but no model
+trained, the SVD++ rating model, and the flags that belong to one model only."""
+
+import pytest
+
+from gradlab.cli import main
+from reference_data import HINT, SHARED_DATA
+
+DATA = SHARED_DATA / "ml-100k"
+pytestmark = pytest.mark.skipif(not (DATA / "u1.base").is_file(), reason=HINT)
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    """A HOME whose ~/.cache/gradlab holds MovieLens 100K (as `gradlab data download movielens-100k` leaves it)."""
+    cache = tmp_path / ".cache" / "gradlab"
+    cache.mkdir(parents=True)
+    (cache / "ml-100k").symlink_to(DATA, target_is_directory=True)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    return cache
+
+
+def run(capsys, argv):
+    code = main(argv)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_first_top_fits_and_saves_the_best_ranking_model(home, capsys):
+    code, text, err = run(capsys, ["recommend", "top", "--user", "196", "-n", "3"])
+    assert code == 0, err
+    assert "no ranking model saved yet: fitting ease on all 100,000" in text
+    assert "by the ease ranking model" in text and text.count(" score ") == 3
+    saved = home / "ranking.npz"
+    assert saved.is_file()
+    before = saved.stat().st_mtime_ns
+    code, text, _ = run(capsys, ["recommend", "similar", "--item", "50", "-n", "2"])  # now read from the file
+    assert code == 0 and "fitting" not in text and "Return of the Jedi" in text
+    assert saved.stat().st_mtime_ns == before
+
+
+def test_first_top_without_data_says_how_to_get_it(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    code, _, err = run(capsys, ["recommend", "top", "--user", "196"])
+    assert code == 2 and "gradlab data download movielens-100k" in err and "--rating" in err
+    assert not (tmp_path / ".cache" / "gradlab" / "ranking.npz").exists()
+
+
+def test_svdpp_trains_from_the_command_line_and_beats_sgd(home, capsys):
+    common = ["recommend", "train", "--epochs", "8", "--factors", "20", "--quiet"]
+    code, text, err = run(capsys, [*common, "--model", "svdpp", "--reg-y", "0.3", "--lr-decay", "0.95"])
+    assert code == 0, err
+    assert "fitting svdpp on u1.base (80,000 ratings)" in text and "reg_y 0.3" in text
+    svdpp_rmse = float(text.split("test on u1.test: RMSE ")[1].split()[0])
+    code, text, _ = run(capsys, [*common, "--model", "sgd", "--save", str(home / "sgd.npz")])
+    sgd_rmse = float(text.split("test on u1.test: RMSE ")[1].split()[0])
+    assert svdpp_rmse < sgd_rmse < 1.0
+    code, text, _ = run(capsys, ["recommend", "top", "--user", "196", "-n", "2", "--rating"])
+    assert code == 0 and "by the svdpp rating model" in text and text.count("predicted") == 2
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--model", "als", "--reg-y", "1"], "--model als does not take --reg-y"),
+        (["--model", "sgd", "--lr-decay", "0.9"], "--model sgd does not take --lr-decay"),
+        (["--model", "svdpp", "--workers", "2"], "--workers trains the sgd model only"),
+        (["--model", "ease", "--workers", "2"], "--workers trains the sgd model only"),
+    ],
+)
+def test_flags_of_another_model_are_refused_before_any_work(home, capsys, argv, message):
+    code, _, err = run(capsys, ["recommend", "train", *argv])
+    assert code == 2 and message in err
+    assert not (home / "recommender.npz").exists() and not (home / "ranking.npz").exists()
+
+
+@pytest.mark.parametrize("value", ["0", "1.5", "-0.1", "nan"])
+def test_lr_decay_must_lie_in_zero_one(home, capsys, value):
+    with pytest.raises(SystemExit) as exit_:
+        main(["recommend", "train", "--model", "svdpp", "--lr-decay", value])
+    assert exit_.value.code == 2 and "--lr-decay" in capsys.readouterr().err
