@@ -1,6 +1,6 @@
 """The lab's training sessions step through gl.compile: one trace, then replays that give the eager numbers.
 
-Compared with the same session stepped eagerly (its step run as written): losses, per-edge gradients
+Compared with the same session stepped eagerly (compile=False: its step run as written): losses, per-edge gradients
 and weights; the page's sliders (learning rate, λ) take effect without a new trace (λ from 0 to non-zero
 once adds the penalty's terms); the worker's code path uses the same compiled step.
 """
@@ -9,15 +9,7 @@ import numpy as np
 import pytest
 
 from gradlab.lab import workers
-from gradlab.lab.training import TrainingConfig, TrainingSession, _training_step
-from gradlab.nn.training import CompiledStep
-
-
-def eager(session: TrainingSession) -> TrainingSession:
-    """The session with its step run as written, without gl.compile."""
-    step = _training_step(session.model, session.linears, session.optimizer)
-    session.train_step = CompiledStep(step, session.model, session.optimizer, enabled=False)
-    return session
+from gradlab.lab.training import TrainingConfig, TrainingSession
 
 
 def assert_same_frames(frame, expected):
@@ -38,7 +30,7 @@ def assert_same_frames(frame, expected):
     ids=["full-batch-adam", "mini-batch-sgd-l2"],
 )
 def test_a_session_is_stepped_by_its_compiled_step_with_the_eager_numbers(config):
-    session, reference = TrainingSession(config, "compiled"), eager(TrainingSession(config, "eager"))
+    session, reference = TrainingSession(config, "compiled"), TrainingSession(config, "eager", compile=False)
     for steps in (1, 25, 40):
         assert_same_frames(session.advance(steps), reference.advance(steps))
     assert session.train_step.compiled and session.train_step.traces == 1
@@ -49,7 +41,7 @@ def test_a_session_is_stepped_by_its_compiled_step_with_the_eager_numbers(config
 def test_the_sliders_need_no_new_trace_except_turning_the_penalty_on():
     session, reference = (
         TrainingSession(TrainingConfig(), "compiled"),
-        eager(TrainingSession(TrainingConfig(), "eager")),
+        TrainingSession(TrainingConfig(), "eager", compile=False),
     )
     changes = [(0.01, None, 1), (None, 0.05, 2), (None, 0.2, 2), (0.1, 0.0, 2), (None, 0.3, 2)]
     for lr, l2, traces in changes:  # (new learning rate, new λ, traces expected after the next steps)

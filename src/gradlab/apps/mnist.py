@@ -75,8 +75,9 @@ def train_mnist(
     seed: int = 0,
     verbose: bool = True,
     save: str | None = None,
+    compile: bool = True,  # noqa: A002  (as fit's: the training step through gl.compile)
 ) -> MnistResult:
-    """Train the named model on MNIST and evaluate it on the official test set."""
+    """Train the named model on MNIST and evaluate it on the official test set (compile: see nn.fit)."""
     if model not in MODELS:
         raise ValueError(f"model must be one of {', '.join(MODELS)}, got {model!r}")
     x_train, y_train = load_mnist(data_dir, split="train", limit=limit)
@@ -95,6 +96,7 @@ def train_mnist(
         seed=seed,
         verbose=verbose,
         unit="images",
+        compile=compile,
     )
     seconds = (time.perf_counter() - start) / max(len(history.epochs), 1)
     scores = nn.evaluate(network, loss, (x_test, y_test), batch_size=500)

@@ -78,7 +78,7 @@ class TrainingSession:
         """A new session, or a LabError naming what could not be set up."""
         return _new_session(config, session_id)
 
-    def __init__(self, config: TrainingConfig, session_id: str):
+    def __init__(self, config: TrainingConfig, session_id: str, compile: bool = True):  # noqa: A002  (as fit's)
         self.id, self.config = session_id, config
         make = DATASETS[config.dataset]
         x, y = make(n=config.n, noise=config.noise, seed=config.seed)
@@ -116,9 +116,8 @@ class TrainingSession:
         self.grid_y = np.linspace(low[1], high[1], g)
         gx, gy = np.meshgrid(self.grid_x, self.grid_y)
         self.grid_points = np.stack([gx.ravel(), gy.ravel()], axis=1)
-        self.train_step = CompiledStep(
-            _training_step(self.model, self.linears, self.optimizer), self.model, self.optimizer
-        )
+        step = _training_step(self.model, self.linears, self.optimizer)
+        self.train_step = CompiledStep(step, self.model, self.optimizer, enabled=compile)  # compile=False: eager
         self.last_gradients = self._gradients(self.x_train, self.t_train)  # what the first step will follow
 
     # --- the loss and one step ----------------------------------------------------------------------
