@@ -187,6 +187,35 @@ def test_traces_exactly_when_shapes_dtypes_parameters_or_training_mode_change():
     assert step.traces == 5
 
 
+def test_freezing_a_layer_after_the_trace_retraces_and_leaves_it_alone():
+    """Found by lesson 17's author: requires_grad was not guarded, so the replay went on updating a frozen weight."""
+    x, y = rng.standard_normal((16, 4)), rng.standard_normal((16, 1))
+    runs = []
+    for compiled in (False, True):
+        model = nn.Sequential(nn.Linear(4, 8, seed=0), nn.Tanh(), nn.Linear(8, 1, seed=1))
+        opt = optim.SGD(model.parameters(), lr=0.1)
+
+        def step(model=model, opt=opt):
+            opt.zero_grad()
+            loss = gl.mse(model(x), y)
+            loss.backward()
+            opt.step()
+            return loss
+
+        step = gl.compile(step) if compiled else step
+        step()
+        model[0].weight.requires_grad = False
+        frozen = model[0].weight.data.copy()
+        step()
+        step()
+        assert np.array_equal(model[0].weight.data, frozen)
+        runs.append([p.data.copy() for p in model.parameters()])
+        if compiled:
+            assert step.traces == 2
+    for eager, replayed in zip(*runs):
+        np.testing.assert_allclose(replayed, eager, rtol=0, atol=1e-12)
+
+
 def test_a_replaced_parameter_is_the_one_the_replay_updates():
     model = nn.Linear(3, 1, seed=0)
     opt = optim.SGD(model.parameters(), lr=0.5)

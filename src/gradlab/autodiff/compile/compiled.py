@@ -253,6 +253,7 @@ def _guards(modules, optimizers, tracer, n_args: int):
             pname = f"{name}_{key}"
             namespace[pname] = p
             checks.append(f"{name}._parameters[{key!r}] is {pname}")
+            checks.append(f"{pname}.requires_grad is {bool(p.requires_grad)}")  # freezing a layer retraces
     for i, opt in enumerate(optimizers):
         for j, group in enumerate(opt.param_groups):
             name = f"G{i}_{j}"
@@ -261,6 +262,7 @@ def _guards(modules, optimizers, tracer, n_args: int):
             for k, p in enumerate(group["params"]):
                 namespace[f"{name}_{k}"] = p
                 checks.append(f"{name}['params'][{k}] is {name}_{k}")
+                checks.append(f"{name}_{k}.requires_grad is {bool(p.requires_grad)}")
     for event in program.events:
         if event.kind == "step" and event.info["plain_sgd"]:
             name = f"S{len(namespace)}"
