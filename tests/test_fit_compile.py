@@ -145,6 +145,22 @@ def test_value_dependent_control_flow_in_the_loss_falls_back_to_eager():
     assert not compiled[0].compiled and "gl.where" in compiled[0].compile_note
 
 
+HEAD = nn.BatchNorm1d(3)  # reached by the loss only through a global: gl.compile finds it after one call
+
+
+def _loss_through_a_global_head(output, y):
+    return gl.cross_entropy(HEAD(output), y)
+
+
+def test_a_refused_module_found_only_at_the_second_call_still_falls_back():
+    """gl.compile runs the first call eagerly while it finds HEAD, then refuses the second call's trace
+    (batch norm in training mode): that call too must start from the state it had before."""
+    eager = train(False, loss_fn=_loss_through_a_global_head)
+    compiled = train(True, loss_fn=_loss_through_a_global_head)
+    assert_same_training(compiled, eager)
+    assert not compiled[0].compiled and "BatchNorm1d" in compiled[0].compile_note
+
+
 def test_compiled_step_replays_and_reports_its_traces():
     model = nn.Sequential(nn.Linear(3, 1, seed=0))
     opt = optim.SGD(model.parameters(), lr=0.1)

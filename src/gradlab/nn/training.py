@@ -116,9 +116,9 @@ class CompiledStep:
 
     A trace runs the step once for real, so a trace that gl.compile refuses may already have moved
     the weights, the optimizer's state, batch-norm statistics or a dropout generator. Before every call
-    that may trace (a new combination of argument shapes, dtypes, plain numbers and the training flag)
-    the state of `model` and `optimizer` is kept; on a CompileError it is put back, the call runs
-    eagerly, and so does every later one: the trajectory is the eager one. `compiled` says whether
+    that may trace (a combination of argument shapes, dtypes, plain numbers and the training flag not yet
+    replayed) the state of `model` and `optimizer` is kept; on a CompileError it is put back, the call
+    runs eagerly, and so does every later one: the trajectory is the eager one. `compiled` says whether
     the compiled step is (still) in use, `reason` why not, `traces` how many traces gl.compile made.
     """
 
@@ -138,6 +138,7 @@ class CompiledStep:
             return self.step(*args)
         key = (self.model.training, *map(_argument_key, args))
         saved = None if key in self._seen else self._save()
+        traces = self.compiled_step.traces
         try:
             result = self.compiled_step(*args)
         except CompileError as error:
@@ -146,7 +147,8 @@ class CompiledStep:
             self._restore(saved)
             self.compiled, self.reason = False, f"gl.compile refused the step: {error}"
             return self.step(*args)
-        self._seen.add(key)
+        if self.compiled_step.traces == traces:  # replayed: calls like this one no longer trace
+            self._seen.add(key)
         return result
 
     def _save(self):
@@ -171,7 +173,8 @@ class CompiledStep:
 def _argument_key(a):
     """What of an argument decides whether gl.compile traces again: shape and dtype, or the value."""
     if isinstance(a, (gl.Tensor, np.ndarray)):
-        return np.shape(a), np.asarray(a.data if isinstance(a, gl.Tensor) else a).dtype
+        data = a.data if isinstance(a, gl.Tensor) else a
+        return data.shape, data.dtype
     if isinstance(a, (bool, int, float, str, type(None))):
         return a
     return id(a)
