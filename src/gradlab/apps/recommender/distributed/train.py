@@ -84,16 +84,18 @@ def train_distributed(
     hyper.update(dtype=np.dtype(dtype).name, seed=seed)
     report = _EpochReport(algorithm, epochs, workers, progress, out)
     with Cluster(address, workers) as cluster:
-        parts = [ray.put(partition(data.u, data.i, data.r, layout, w)) for w in range(workers)]
-        if algorithm == "dsgd":
-            run = DsgdRun(parts, layout, mean, hyper, seed, crash)
-        else:
-            run = PsRun(parts, layout, mean, hyper, seed, crash, servers or workers, staleness)
+        parts, run = [], None
         try:
+            parts = [ray.put(partition(data.u, data.i, data.r, layout, w)) for w in range(workers)]
+            if algorithm == "dsgd":
+                run = DsgdRun(parts, layout, mean, hyper, seed, crash)
+            else:
+                run = PsRun(parts, layout, mean, hyper, seed, crash, servers or workers, staleness)
             retried = _epochs(run, epochs, retries, report, len(data.r), lr)
             user_bias, item_bias, p, q = run.result(len(data.users), len(data.items))
         finally:  # also on Ctrl-C: the fit's actors end here, the partitions leave the object store
-            kill_all(run.all_actors())
+            if run is not None:
+                kill_all(run.all_actors())
             del parts, run
         hyper.update(algorithm=algorithm, workers=workers, address=cluster.address, ray=ray.__version__)
     if algorithm == "ps":
@@ -165,7 +167,7 @@ def _epochs(run, epochs: int, retries: int, report, n: int, lr: float) -> int:
             start = time.perf_counter()
             try:
                 squared_refs, seconds_refs = run.submit_epoch(epoch)
-                results, kernel_seconds = ray.get(squared_refs), ray.get(seconds_refs)
+                results, kernel_seconds = _gather(ray, squared_refs), ray.get(seconds_refs)
                 break
             except ray.exceptions.RayActorError as error:
                 if retried >= retries:
@@ -186,6 +188,16 @@ def _epochs(run, epochs: int, retries: int, report, n: int, lr: float) -> int:
             )
         report.epoch(epoch, train_rmse, time.perf_counter() - start, kernel_seconds, missed)
     return retried
+
+
+def _gather(ray, refs: list) -> list:
+    """ray.get(refs), but raising the first failure as soon as it is known: a worker waiting on a lost one
+    (the parameter server's staleness bound) would otherwise keep ray.get waiting for ever."""
+    pending = list(refs)
+    while pending:
+        ready, pending = ray.wait(pending, num_returns=1)
+        ray.get(ready)
+    return ray.get(refs)
 
 
 class _EpochReport:

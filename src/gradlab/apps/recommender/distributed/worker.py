@@ -46,10 +46,10 @@ class BlockWorker:
         if self.crash == epoch and self.blocks_in_epoch == 1:
             os._exit(1)  # a hard crash mid-epoch, as an out-of-memory kill would be: no exception, no goodbye
         lo, hi = self.part.offsets[block], self.part.offsets[block + 1]
+        start, cpu = time.perf_counter(), time.thread_time()  # the shuffle is SGD's work too (fit_sgd permutes)
         order = self.order[lo:hi]
         order[:] = np.arange(lo, hi)  # from the same start each time, so the shuffle depends on the seed alone
         np.random.default_rng([self.seed, 2, epoch, self.rank, block]).shuffle(order)
-        start, cpu = time.perf_counter(), time.thread_time()
         part = self.part
         squared = _sgd_epoch(
             part.users, part.items, part.ratings, order, self.mean, self.user_bias, item_bias, self.p, q,
@@ -61,8 +61,8 @@ class BlockWorker:
         return squared
 
     def take_kernel_seconds(self) -> tuple[float, float]:
-        """(wall, CPU) seconds spent in the compiled kernel since the last call. Outside the kernel the time is
-        Ray's; inside, wall > CPU when the worker waited for a core (a machine shared with other work)."""
+        """(wall, CPU) seconds spent shuffling and in the compiled kernel since the last call: the SGD work.
+        Outside it the time is Ray's; inside, wall > CPU when the worker waited for a core (a shared machine)."""
         seconds = self.kernel_seconds, self.kernel_cpu_seconds
         self.kernel_seconds = self.kernel_cpu_seconds = 0.0
         return seconds
