@@ -134,7 +134,8 @@ class Conv2d(Function):
         dL/dX[n, c, h, w, i, j] = Σ_f g[n, f, h, w] · w[f, c, i, j], folded back onto x
         dL/db[f] = Σ_{n,h,w} g[n, f, h, w]
         dy = conv(dx, w) + conv(x, dw) + db   (the convolution is linear in each input)
-    The bias is part of the op (one node instead of two, added in place into the fresh product).
+    The bias is part of the op (one node instead of two, added in place into the fresh product: the
+    MNIST CNN's first convolution, forward + backward, 18.6 → 14.7 ms).
     Large stride-1 convolutions take the same sums through the Fourier transform (see `_spectral_conv`).
     """
 
