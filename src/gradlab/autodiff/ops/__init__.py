@@ -1,10 +1,10 @@
 """Every op of the engine, as a function that accepts Tensors, floats or arrays.
 
 The op classes (one per primitive, forward and derivative side by side) live in the modules:
-elementwise, reduction, shape, linalg, conv, losses. `Function.registry` lists them all.
+elementwise, reduction, shape, linalg, conv, pool, losses. `Function.registry` lists them all.
 """
 
-from .conv import avg_pool2d, conv2d, fold, max_pool2d, unfold
+from .conv import conv2d, fold, unfold
 from .elementwise import (
     abs,
     add,
@@ -34,6 +34,7 @@ from .elementwise import (
 )
 from .linalg import dot, linear, matmul, tensordot
 from .losses import bce_with_logits, cross_entropy, mse
+from .pool import avg_pool2d, max_pool2d
 from .reduction import log_softmax, logsumexp, max, mean, min, norm, softmax, sum, var
 from .shape import (
     broadcast_to,
