@@ -199,6 +199,9 @@ def _line(event, n) -> tuple[str, str]:
         g, leaf_slot = event.uses
         owner = _leaf_owner(leaf_slot.ref, n)
         grad, share = n(event.defines[0]), n(g) + (".copy()" if info["copy"] else "")
+        dtype = leaf_slot.dtype
+        if dtype is not None and dtype.kind == "f" and dtype != np.float64:  # as backward() does: the leaf's dtype
+            share = f"{n(g)}.astype(np.{dtype.name}, copy={info['copy']})"
         held = info["held"]
         if held is None:
             return f"{owner}.grad = {grad} = {share}", f"∂L/∂{leaf_slot.ref.hint} into .grad"
