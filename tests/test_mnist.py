@@ -58,6 +58,7 @@ def test_cli_train_saves_a_model_that_predicts_the_same(tmp_path, capsys):
     assert code == 0
     out = capsys.readouterr().out
     assert "test accuracy" in out and f"weights saved to {path}.npz\n" in out
+    assert "the step ran through gl.compile (2 traces: one per batch shape)" in out  # 500 = 3·128 + 116
     restored = mlp().load(f"{path}.npz")
     x = np.random.default_rng(0).random((3, 1, 28, 28)).astype(np.float32)
     assert nn.predict(restored, x).argmax(axis=1).shape == (3,)
@@ -67,3 +68,9 @@ def test_cli_train_without_data_explains_where_to_put_it(tmp_path, capsys):
     assert main(["train", "mnist", "--data", str(tmp_path), "--epochs", "1"]) == 2
     err = capsys.readouterr().err
     assert "download_mnist" in err
+
+
+def test_cli_train_no_compile_runs_eagerly(capsys):
+    argv = ["train", "mnist", "--epochs", "1", "--limit", "300", "--data", str(DATA), "--no-compile"]
+    assert main(argv) == 0
+    assert "the step ran eagerly (compile=False)" in capsys.readouterr().out

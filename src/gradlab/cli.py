@@ -118,6 +118,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument("--limit", type=whole(1), help="train on the first N images only (default: all 60,000)")
     train.add_argument("--save", type=output_file, help="write the trained weights to this .npz file (default: none)")
+    train.add_argument(
+        "--no-compile",
+        dest="compile",
+        action="store_false",
+        help="run every step eagerly instead of replaying it through gl.compile (default: compiled)",
+    )
 
     for add in (
         add_attention_command,
@@ -303,6 +309,7 @@ def _train(args) -> int:
             data_dir=args.data,
             limit=args.limit,
             save=args.save,
+            compile=args.compile,
         )
     except (FileNotFoundError, ValueError) as error:
         print(f"gradlab train: {error}", file=sys.stderr)
@@ -314,6 +321,11 @@ def _train(args) -> int:
         f"{args.model}: test accuracy {result.test_accuracy:.2%} (loss {result.test_loss:.4f}) on the official "
         f"10,000 test images; {result.seconds_per_epoch:.1f} s per epoch"
     )
+    history = result.history
+    if history.compiled:
+        print(f"the step ran through gl.compile ({plural(history.traces, 'trace')}: one per batch shape)")
+    else:
+        print(f"the step ran eagerly ({history.compile_note})")
     if result.saved_to is not None:
         print(f"weights saved to {result.saved_to}")
     return 0
