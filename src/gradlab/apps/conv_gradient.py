@@ -22,7 +22,8 @@ last (H + 2p − kh) mod s rows (likewise columns) of the padded input are never
 cropped off before the weight correlation and receive a zero input gradient.
 
 Written with scipy.signal.correlate2d / convolve2d, one (image, channel) pair at a time, for readability: the
-engine's Conv2d computes the same numbers with one matrix product (im2col).
+engine's Conv2d computes the same numbers with one matrix product (im2col), or, for 5×5 and larger
+stride-1 kernels, through the Fourier transform (the convolution theorem; ops/conv.py).
 """
 
 from __future__ import annotations
