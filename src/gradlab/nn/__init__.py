@@ -4,6 +4,7 @@ gradient diagnostics, all built on the engine's public API."""
 from ..npzfile import ModelFileError
 from . import init
 from .attention import MultiHeadAttention, attention_weights, scaled_dot_product_attention
+from .compiled_step import CompiledStep
 from .diagnostics import GradientMonitor, compare_depth_gradients, layer_gradient_norms, plot_layer_gradients
 from .layers import (
     GELU,
@@ -35,6 +36,7 @@ __all__ = [
     "BatchNorm1d",
     "BatchNorm2d",
     "Callback",
+    "CompiledStep",
     "Conv2d",
     "CrossEntropyLoss",
     "Dropout",
