@@ -15,28 +15,28 @@ How a file arrives:
   * Progress goes to stderr: a bar with bytes/total, rate and time left when stderr is a terminal,
     otherwise a line every ~10 s (and one at the start and end of each file).
 
-urllib only: no dependency beyond the standard library.
+The checks (sha256_in, sha256_or_md5_in) are in checksums.py, the progress bar in download_progress.py;
+both are re-exported here. urllib only: no dependency beyond the standard library.
 """
 
 from __future__ import annotations
 
-import hashlib
 import http.client
 import os
 import re
 import shlex
-import shutil
 import socket
 import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from ..progress import clock
+from .checksums import ChecksumError, file_md5, file_sha256, sha256_in, sha256_or_md5_in
+from .download_progress import Progress, byte_size
 
 __all__ = [
     "ChecksumError",
@@ -57,10 +57,6 @@ __all__ = [
 CHUNK = 1 << 16  # 64 KiB: small enough for a smooth bar, large enough to cost nothing per call
 USER_AGENT = "gradlab (python urllib)"
 RETRYABLE_STATUS = {408, 425, 429, 500, 502, 503, 504}
-
-
-class ChecksumError(ValueError):
-    """A downloaded (or present) file is not the one that was asked for: its checksum is wrong."""
 
 
 class DownloadError(ConnectionError):
@@ -86,58 +82,6 @@ class Fetched:
     seconds: float
     resumed_from: int
     attempts: int
-
-
-def file_sha256(path: Path) -> str:
-    """SHA-256 of a file, read in 1 MiB blocks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def file_md5(path: Path) -> str:
-    """MD5 of a file, read in 1 MiB blocks: only to compare with a publisher's .md5 file (GroupLens serves
-    no SHA-256), never as the only check where a SHA-256 is known."""
-    digest = hashlib.md5(usedforsecurity=False)
-    with open(path, "rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def sha256_or_md5_in(
-    name: str, sha256s: Iterable[str | None], md5s: Iterable[str | None]
-) -> Callable[[Path, str], None]:
-    """A check for fetch: the SHA-256 must be one of sha256s, or else the file's MD5 one of md5s (None
-    entries are ignored). The MD5 is computed only when no SHA-256 matches."""
-    sums, md5_sums = [v for v in sha256s if v], [v for v in md5s if v]
-
-    def check(path: Path, digest: str) -> None:
-        if digest in sums:
-            return
-        md5 = file_md5(path) if md5_sums else None
-        if md5 in md5_sums:
-            return
-        wanted = " or ".join([f"SHA-256 {v}" for v in sums] + [f"MD5 {v}" for v in md5_sums]) or "a known sum"
-        found = f"SHA-256 {digest}" + (f", MD5 {md5}" if md5 else "")
-        raise ChecksumError(f"{name}: checksum mismatch: got {found}, expected {wanted}")
-
-    return check
-
-
-def sha256_in(name: str, allowed: Iterable[str | None]) -> Callable[[Path, str], None]:
-    """A check for fetch: the digest must be one of `allowed` (None entries are ignored)."""
-    sums = [value for value in allowed if value]
-
-    def check(path: Path, digest: str) -> None:
-        if digest not in sums:
-            raise ChecksumError(
-                f"{name}: SHA-256 checksum mismatch: got {digest}, expected {' or '.join(sums) or 'a known sum'}"
-            )
-
-    return check
 
 
 def shell_command(dataset: str, folder, default: Path) -> str:
@@ -174,119 +118,6 @@ def with_advice(error: ChecksumError | DownloadError, advice: str) -> ChecksumEr
 
 def _stream(progress) -> TextIO | None:
     return sys.stderr if progress is True else (progress or None)
-
-
-# --- progress ------------------------------------------------------------------------------------
-def _size(n: float) -> str:
-    if n < 1e3:
-        return f"{n:.0f} B"
-    for unit, scale in (("kB", 1e3), ("MB", 1e6), ("GB", 1e9)):
-        if n < scale * 1e3 or unit == "GB":
-            return f"{n / scale:.1f} {unit}"
-    raise AssertionError
-
-
-class Progress:
-    """Progress of one file on a text stream (stderr by default).
-
-    On a terminal: one line redrawn in place (at most every 0.1 s),
-        train-images-idx3-ubyte.gz [##########..........]  52%  4.9/9.5 MB  12.3 MB/s  0:01 left
-    elsewhere (a log, CI, a pipe): a line when the file starts, one every `interval` seconds, one at the end.
-    stream=None (or quiet) prints nothing. The clock is injectable for tests.
-    """
-
-    def __init__(self, label: str, stream=sys.stderr, interval: float = 10.0, clock=time.monotonic, width: int = 24):
-        self.label = label
-        self.stream = stream
-        self.interval = interval
-        self.clock = clock
-        self.width = width
-        self.tty = bool(stream is not None and getattr(stream, "isatty", lambda: False)())
-        self.total: int | None = None
-        self.start_bytes = 0
-        self.done = 0
-        self.started = self.last = clock()
-        self._drawn = False
-
-    def note(self, message: str) -> None:
-        """A line of its own (a retry, a resume), not overwritten by the bar."""
-        if self.stream is None:
-            return
-        if self._drawn:
-            self.stream.write("\n")
-            self._drawn = False
-        self.stream.write(f"  {message}\n")
-        self.stream.flush()
-
-    def begin(self, url: str, total: int | None, start_bytes: int = 0) -> None:
-        """A transfer starts: `total` bytes in all when known, `start_bytes` of them already on disk."""
-        self.total, self.start_bytes, self.done = total, start_bytes, start_bytes
-        self.started = self.last = self.clock()
-        if self.stream is None:
-            return
-        if not self.tty:
-            size = f" ({_size(total)})" if total else ""
-            resumed = f", resuming at {_size(start_bytes)}" if start_bytes else ""
-            self.stream.write(f"downloading {url}{size}{resumed}\n")
-            self.stream.flush()
-        else:
-            self._draw()
-
-    def update(self, done: int) -> None:
-        self.done = done
-        now = self.clock()
-        if self.stream is None or now - self.last < (0.1 if self.tty else self.interval):
-            return
-        self.last = now
-        if self.tty:
-            self._draw()
-        else:
-            self.stream.write(f"  {self.label}: {self._figures()}\n")
-            self.stream.flush()
-
-    def end(self, message: str) -> None:
-        if self.stream is None:
-            return
-        if self.tty:
-            self._draw()
-            self.stream.write("\n")
-            self._drawn = False
-        self.stream.write(f"  {self.label}: {message}\n")
-        self.stream.flush()
-
-    def rate(self) -> float:
-        elapsed = self.clock() - self.started
-        return (self.done - self.start_bytes) / elapsed if elapsed > 0 else 0.0
-
-    def _figures(self) -> str:
-        rate = self.rate()
-        parts = []
-        if self.total:
-            parts.append(f"{_size(self.done)}/{_size(self.total)} ({100 * self.done / self.total:.0f}%)")
-        else:
-            parts.append(_size(self.done))
-        parts.append(f"{_size(rate)}/s")
-        if self.total and rate > 0:
-            parts.append(f"{clock((self.total - self.done) / rate)} left")
-        return ", ".join(parts)
-
-    def _draw(self) -> None:
-        rate = self.rate()
-        if self.total:
-            filled = min(self.width, self.width * self.done // self.total)
-            bar = " [" + "#" * filled + "." * (self.width - filled) + "]"
-            figures = f"{100 * self.done / self.total:3.0f}%  {_size(self.done)}/{_size(self.total)}"
-            running = rate > 0 and self.done < self.total
-            left = f"  {clock((self.total - self.done) / rate)} left" if running else ""
-        else:
-            bar, figures, left = "", _size(self.done), ""
-        columns = shutil.get_terminal_size((80, 24)).columns - 1  # a wrapped line cannot be redrawn with \r
-        line = f"{self.label}{bar}  {figures}  {_size(rate)}/s{left}"
-        if len(line) > columns:
-            line = f"{self.label}  {figures}  {_size(rate)}/s{left}"[:columns]
-        self.stream.write("\r" + line.ljust(min(columns, 79)))
-        self.stream.flush()
-        self._drawn = True
 
 
 # --- one attempt ---------------------------------------------------------------------------------
@@ -341,9 +172,9 @@ def _attempt(url: str, part: Path, timeout: float, progress: Progress) -> int:
             # Range not satisfiable: the .part is the whole file already, or longer than the file
             found = _UNSATISFIABLE.search(error.headers.get("Content-Range", "") if error.headers else "")
             if found and int(found.group(1)) == have:
-                progress.note(f"{part.name} was already complete ({_size(have)})")
+                progress.note(f"{part.name} was already complete ({byte_size(have)})")
                 return 0
-            progress.note(f"the partial file ({_size(have)}) does not fit the file on the server: starting again")
+            progress.note(f"the partial file ({byte_size(have)}) does not fit the file on the server: starting again")
             part.unlink(missing_ok=True)
             return _attempt(url, part, timeout, progress)
         raise (_Transient if _is_transient(error) else _Fatal)(_reason(error)) from None
@@ -376,14 +207,14 @@ def _attempt(url: str, part: Path, timeout: float, progress: Progress) -> int:
                 try:
                     chunk = response.read(CHUNK)
                 except (OSError, http.client.HTTPException) as error:
-                    raise _Transient(f"connection cut after {_size(have + received)}: {_reason(error)}") from None
+                    raise _Transient(f"connection cut after {byte_size(have + received)}: {_reason(error)}") from None
                 if not chunk:
                     break
                 out.write(chunk)  # a full disk is not a network failure: it propagates as it is
                 received += len(chunk)
                 progress.update(have + received)
         if length is not None and received < length:
-            raise _Transient(f"connection closed after {_size(have + received)} of {_size(have + length)}")
+            raise _Transient(f"connection closed after {byte_size(have + received)} of {byte_size(have + length)}")
     return received
 
 
@@ -457,11 +288,11 @@ def fetch(
             os.replace(part, target)
             seconds = time.monotonic() - start
             size = target.stat().st_size
-            bar.end(f"{_size(size)} in {seconds:.1f} s, SHA-256 verified")
+            bar.end(f"{byte_size(size)} in {seconds:.1f} s, SHA-256 verified")
             return Fetched(target, url, transferred, seconds, resumed_from, attempts)
     tried = "\n".join("  " + failure for failure in failures)
     if part.exists() and part.stat().st_size:
-        kept = _size(part.stat().st_size)
+        kept = byte_size(part.stat().st_size)
         tried += f"\n  the {kept} fetched so far are kept in {part}: run the same command again to resume"
     if bad_copy:
         raise ChecksumError(f"could not get a good copy of {target.name}:\n{tried}")
