@@ -164,8 +164,6 @@ class FactorModel:
     # --- saving --------------------------------------------------------------------------------------
     def save(self, path) -> Path:
         """Write the model to a .npz file (plain arrays and JSON text, no pickle); returns the path."""
-        path = Path(path).expanduser()
-        path.parent.mkdir(parents=True, exist_ok=True)
         arrays = {
             "format": np.array(FORMAT),
             "mean": np.array(self.mean),
@@ -182,8 +180,7 @@ class FactorModel:
             "info": np.array(json.dumps({"method": self.method, "hyper": self.hyper, "fit_seconds": self.fit_seconds})),
             "history": np.array(self.history, dtype=np.float64),
         }
-        # written under another name and renamed, so an interrupted save never leaves half a model behind
-        return write_npz(path, arrays, compress=True)
+        return _write_model_file(path, arrays)
 
     @classmethod
     def load(cls, path) -> FactorModel:
@@ -196,15 +193,7 @@ class FactorModel:
         rising from 0 to the number of rated items, item indices in range, finite numbers, info a JSON object).
         A truncated or edited file is refused instead of answering with wrong recommendations.
         """
-        path = Path(path).expanduser()
-        if not path.is_file():
-            raise FileNotFoundError(f"no model file at {path}: train one first (gradlab recommend train --save {path})")
-        remedy = f"train and save the model again (gradlab recommend train --save {path})"
-        arrays = read_npz(path, _check_model_headers, text=_TEXT, remedy=remedy)
-        try:
-            info = _check_model_arrays(arrays)
-        except ModelFileError as error:
-            raise ModelFileError(f"{path}: {error}") from None
+        arrays, info = _read_model_file(path, _check_model_headers, _check_model_arrays, _TEXT, "")
         titles = arrays["titles"]
         return cls(
             mean=float(arrays["mean"]),
@@ -223,3 +212,28 @@ class FactorModel:
             history=[float(x) for x in arrays["history"]],
             fit_seconds=float(info.get("fit_seconds", 0.0)),
         )
+
+
+# --- the file, for FactorModel and RankingModel (the checks themselves are in modelfile.py) ---------------
+def _write_model_file(path, arrays: dict) -> Path:
+    """Write arrays to path (a compressed .npz, folders made as needed); returns the path."""
+    path = Path(path).expanduser()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # written under another name and renamed, so an interrupted save never leaves half a model behind
+    return write_npz(path, arrays, compress=True)
+
+
+def _read_model_file(path, check_headers, check_arrays, text: tuple, options: str) -> tuple[dict, dict]:
+    """(arrays, info) of a saved model: check_headers sees the .npy headers before any data is
+    decompressed, check_arrays the contents (it returns the info). options: what `gradlab recommend train`
+    needs to make this kind of model, for the advice in FileNotFoundError and ModelFileError."""
+    path = Path(path).expanduser()
+    train = f"gradlab recommend train{options} --save {path}"
+    if not path.is_file():
+        raise FileNotFoundError(f"no model file at {path}: train one first ({train})")
+    arrays = read_npz(path, check_headers, text=text, remedy=f"train and save the model again ({train})")
+    try:
+        info = check_arrays(arrays)
+    except ModelFileError as error:
+        raise ModelFileError(f"{path}: {error}") from None
+    return arrays, info

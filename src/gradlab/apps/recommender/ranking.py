@@ -31,12 +31,11 @@ import numpy as np
 import scipy.sparse
 
 from ...data.movielens import IdMap, Ratings
-from ...npzfile import ModelFileError, read_npz, write_npz
 from .bpr import bpr_factors
 from .ease import ease_weights
 from .hyper import _check_hyper
 from .metrics import _top
-from .model import FactorModel, Recommendation
+from .model import FactorModel, Recommendation, _read_model_file, _write_model_file
 from .modelfile import _RANKING_TEXT, RANKING_FORMAT, _check_ranking_arrays, _check_ranking_headers
 from .training import _csr, _index, _titles_for
 from .wmf import wmf_factors
@@ -161,23 +160,15 @@ class RankingModel:
             "titles": np.array([], dtype=str) if self.titles is None else self.titles,
             "history": np.array(self.history, dtype=np.float64),
         }
-        path = Path(path).expanduser()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return write_npz(path, arrays, compress=True)
+        return _write_model_file(path, arrays)
 
     @classmethod
     def load(cls, path) -> RankingModel:
         """Read a model written by save(), every array checked against the others before it is used
         (modelfile.py). Raises FileNotFoundError, or ModelFileError naming the file and what is wrong."""
-        path = Path(path).expanduser()
-        if not path.is_file():
-            raise FileNotFoundError(f"no model file at {path}: train one first (gradlab recommend train --model ease)")
-        remedy = f"train and save the model again (gradlab recommend train --model ease --save {path})"
-        arrays = read_npz(path, _check_ranking_headers, text=_RANKING_TEXT, remedy=remedy)
-        try:
-            info = _check_ranking_arrays(arrays)
-        except ModelFileError as error:
-            raise ModelFileError(f"{path}: {error}") from None
+        arrays, info = _read_model_file(
+            path, _check_ranking_headers, _check_ranking_arrays, _RANKING_TEXT, " --model ease"
+        )
         titles = arrays["titles"]
         return cls(
             method=info["method"],
