@@ -43,8 +43,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .checksums import CHECKSUMS_FILE, read_checksums, write_checksums
-from .download import ChecksumError, DownloadError, fetch, mirror_urls, prepare, sha256_or_md5_in, with_advice
+from .checksums import CHECKSUMS_FILE, ChecksumError, file_sha256, read_checksums, sha256_or_md5_in, write_checksums
+from .download import DownloadError, fetch, mirror_urls, prepare, with_advice
 from .movielens import MIRRORS
 from .synthetic import IndexedRatings
 
@@ -354,18 +354,12 @@ def download_movielens_large(
 
 
 def _complete(spec: Version, folder: Path) -> bool:
+    """Whether folder holds the ratings and movies files with the sums its SHA256SUMS lists for them."""
     listed = read_checksums(folder)
-    for name in (spec.ratings, spec.movies):
-        path = folder / name
-        if name not in listed or not path.is_file():
-            return False
-        digest = hashlib.sha256()
-        with open(path, "rb") as stream:
-            while block := stream.read(1 << 20):
-                digest.update(block)
-        if digest.hexdigest() != listed[name]:
-            return False
-    return True
+    return all(
+        name in listed and (folder / name).is_file() and file_sha256(folder / name) == listed[name]
+        for name in (spec.ratings, spec.movies)
+    )
 
 
 def _extract(spec: Version, archive: Path, folder: Path) -> dict[str, str]:
