@@ -1,4 +1,5 @@
-"""Fixtures for the lab's browser tests (tests/test_lab_browser.py).
+"""Shared fixtures: MovieLens 100K's split 1 for the recommender tests, and the lab's browser tests
+(tests/test_lab_browser.py).
 
 The lab's server runs in a background thread on a free 127.0.0.1 port for the whole session, and
 pytest-playwright drives the system's Chromium (Debian's `chromium` package), never a browser
@@ -13,6 +14,8 @@ import threading
 from pathlib import Path
 
 import pytest
+
+from reference_data import HINT, SHARED_DATA
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
@@ -78,3 +81,15 @@ def artifacts() -> Path:
     """artifacts/ at the repository's root (git-ignored): the views' screenshots go there."""
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture(scope="module")
+def split():
+    """MovieLens 100K's split 1 as (train, test) Ratings (u1.base, u1.test), loaded once per test file;
+    the test is skipped, with a hint, where the shared reference data is absent."""
+    from gradlab.data.movielens import load_split
+
+    folder = SHARED_DATA / "ml-100k"
+    if not (folder / "u1.base").is_file() or not (folder / "u1.test").is_file():
+        pytest.skip(f"MovieLens 100K is not at {folder} (the shared reference data folder): {HINT}")
+    return load_split(folder, 1)

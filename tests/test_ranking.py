@@ -14,20 +14,13 @@ from gradlab.apps.recommender.ranking import RankingModel, fit_ranking, load_mod
 from gradlab.apps.recommender.ranking_metrics import top_n_scores
 from gradlab.apps.recommender.wmf import _cg_rows, wmf_loss
 from gradlab.cli import main
-from gradlab.data.movielens import IdMap, Ratings, load_split, load_titles
+from gradlab.data.movielens import IdMap, Ratings, load_titles
 from gradlab.npzfile import ModelFileError, read_npz, write_npz
-from reference_data import HINT, SHARED_DATA
+from reference_data import SHARED_DATA
 
 DATA = SHARED_DATA / "ml-100k"
 STAR_WARS, EMPIRE, JEDI = 50, 172, 181
 QUICK = {"ease": {}, "wmf": {"factors": 16}, "bpr": {"factors": 16, "epochs": 20}, "popularity": {}}
-
-
-@pytest.fixture(scope="module")
-def split():
-    if not (DATA / "u.data").is_file():
-        pytest.skip(f"MovieLens 100K is not at {DATA} (the shared reference data folder): {HINT}")
-    return load_split(DATA, 1)
 
 
 @pytest.fixture(scope="module")

@@ -22,13 +22,6 @@ STAR_WARS, EMPIRE, JEDI = 50, 172, 181
 
 
 @pytest.fixture(scope="module")
-def split():
-    if not (DATA / "u.data").is_file():
-        pytest.skip(f"MovieLens 100K is not at {DATA} (the shared reference data folder): {HINT}")
-    return load_split(DATA, 1)
-
-
-@pytest.fixture(scope="module")
 def titles():
     if not (DATA / "u.item").is_file():
         pytest.skip(f"MovieLens 100K is not at {DATA} (the shared reference data folder): {HINT}")

@@ -10,18 +10,9 @@ from gradlab.apps.recommender.blend import MAX_ITEMS, fit_blend, fit_item_knn
 from gradlab.apps.recommender.hyper import SVDPP_DEFAULTS
 from gradlab.apps.recommender.kernels import _svdpp_epoch
 from gradlab.apps.recommender.svdpp import _implicit, fit_svdpp
-from gradlab.data.movielens import Ratings, load_split
-from reference_data import HINT, SHARED_DATA
+from gradlab.data.movielens import Ratings
 
-DATA = SHARED_DATA / "ml-100k"
 MU, LAM, LAM_B, LAM_Y = 3.5, 0.07, 0.03, 0.11
-
-
-@pytest.fixture(scope="module")
-def split():
-    if not (DATA / "u.data").is_file():
-        pytest.skip(f"MovieLens 100K is not at {DATA} (the shared reference data folder): {HINT}")
-    return load_split(DATA, 1)
 
 
 def _user_block(n_items: int, k: int = 5, seed: int = 0):
