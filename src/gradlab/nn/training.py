@@ -5,9 +5,9 @@ fit repeats, for every epoch and every shuffled mini-batch:
 and keeps a history of the metrics per epoch. Long runs show a progress bar; early stopping
 keeps the best weights; Ctrl-C stops cleanly between two steps and also keeps the best weights.
 
-The per-batch step runs through gl.compile by default (CompiledStep): traced once per batch shape and
-training mode, then replayed as straight-line NumPy, computing what the eager step computes. A model the
-compiler refuses (batch norm in training mode, value-dependent Python control flow) is trained eagerly
+The per-batch step runs through gl.compile by default (CompiledStep, in compiled_step.py): traced once per
+batch shape and training mode, then replayed as straight-line NumPy, computing what the eager step computes.
+A model the compiler refuses (batch norm in training mode, value-dependent Python control flow) is trained eagerly
 instead, from the state it had before the refused trace; History.compile_note says why.
 """
 
