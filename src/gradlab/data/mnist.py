@@ -37,18 +37,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .checksums import CHECKSUMS_FILE, read_checksums
-from .download import (
-    ChecksumError,
-    DownloadError,
-    fetch,
-    file_sha256,
-    mirror_urls,
-    prepare,
-    sha256_in,
-    shell_command,
-    with_advice,
-)
+from .checksums import CHECKSUMS_FILE, ChecksumError, file_sha256, read_checksums, sha256_in
+from .download import DownloadError, fetch, mirror_urls, prepare, shell_command, with_advice
 
 __all__ = ["FILES", "MIRRORS", "SHA256", "default_root", "download_mnist", "load_mnist"]
 

@@ -37,8 +37,8 @@ from pathlib import Path, PurePosixPath
 
 import numpy as np
 
-from .checksums import CHECKSUMS_FILE, read_checksums
-from .download import ChecksumError, DownloadError, fetch, file_sha256, mirror_urls, prepare, shell_command, with_advice
+from .checksums import CHECKSUMS_FILE, ChecksumError, file_sha256, read_checksums
+from .download import DownloadError, fetch, mirror_urls, prepare, shell_command, with_advice
 
 __all__ = [
     "FOLDS",
