@@ -31,8 +31,54 @@ class Recommendation(NamedTuple):
     score: float
 
 
+class _Catalogue:
+    """What FactorModel and RankingModel both keep of the training data, and what they answer from it alone:
+    the id maps (users, items), the titles, and each user's training items as CSR (rated_indptr, rated_items)."""
+
+    users: IdMap
+    items: IdMap
+    rated_indptr: np.ndarray
+    rated_items: np.ndarray
+    titles: np.ndarray | None
+
+    def title(self, item) -> str:
+        index = int(self.items.index(item))
+        return "" if self.titles is None or index < 0 else str(self.titles[index])
+
+    def rated_by(self, user) -> np.ndarray:
+        """Raw ids of the items `user` rated (saw) in the training data (empty for an unknown user)."""
+        u = int(self.users.index(user))
+        if u < 0:
+            return self.items.ids[:0]
+        return self.items.ids[self._rated(u)]
+
+    def _rated(self, u: int) -> np.ndarray:
+        """Indices of the items user index u rated in training: left out of u's recommendations."""
+        return self.rated_items[self.rated_indptr[u] : self.rated_indptr[u + 1]]
+
+    def _most_similar(self, scores: np.ndarray, j: int, n: int, min_ratings: int) -> list[Recommendation]:
+        """The n best-scored items other than j among those rated at least min_ratings times in training."""
+        eligible = np.bincount(self.rated_items, minlength=len(self.items)) >= min_ratings
+        eligible[j] = False
+        scores = np.where(eligible, scores, -np.inf)
+        return [self._recommendation(k, scores[k]) for k in _top(scores, min(n, int(eligible.sum())))]
+
+    def _recommendation(self, index: int, score: float) -> Recommendation:
+        item = self.items.ids[index]
+        item = int(item) if self.items.ids.dtype.kind in "iu" else str(item)
+        title = "" if self.titles is None else str(self.titles[index])
+        return Recommendation(item, title, float(score))
+
+
+def _cosines(factors: np.ndarray, j: int) -> np.ndarray:
+    """cos(q_i, q_j) = q_i·q_j / (‖q_i‖ ‖q_j‖) for every row i of factors, in float64 (0 for a zero row)."""
+    q = factors.astype(np.float64, copy=False)
+    norms = np.linalg.norm(q, axis=1)
+    return (q @ q[j]) / np.maximum(norms * norms[j], 1e-300)
+
+
 @dataclass
-class FactorModel:
+class FactorModel(_Catalogue):
     """A fitted model r̂_ui = μ + b_u + b_i + p_u·q_i with its id maps (the baseline has k = 0 factors).
 
     user_factors is (users, k) and item_factors (items, k); row n belongs to users.ids[n] / items.ids[n].
@@ -98,10 +144,6 @@ class FactorModel:
         )
 
     # --- rankings ------------------------------------------------------------------------------------
-    def title(self, item) -> str:
-        index = int(self.items.index(item))
-        return "" if self.titles is None or index < 0 else str(self.titles[index])
-
     def _scores_for(self, u: int) -> np.ndarray:
         """r̂ of user index u (or -1: unknown) for every item, unclipped so that ties above the scale still rank."""
         scores = self.mean + self.item_bias
@@ -110,13 +152,6 @@ class FactorModel:
             q, p = self.item_factors.astype(np.float64, copy=False), self.user_factors[u].astype(np.float64)
             scores = scores + self.user_bias[u] + q @ p
         return scores
-
-    def rated_by(self, user) -> np.ndarray:
-        """Raw ids of the items `user` rated in the training data (empty for an unknown user)."""
-        u = int(self.users.index(user))
-        if u < 0:
-            return self.items.ids[:0]
-        return self.items.ids[self.rated_items[self.rated_indptr[u] : self.rated_indptr[u + 1]]]
 
     def recommend(self, user, n: int = 10, exclude_rated: bool = True) -> list[Recommendation]:
         """The n items with the highest predicted rating for `user`, leaving out those rated in training.
@@ -128,9 +163,9 @@ class FactorModel:
         u = int(self.users.index(user))
         scores = self._scores_for(u)
         if exclude_rated and u >= 0:
-            scores[self.rated_items[self.rated_indptr[u] : self.rated_indptr[u + 1]]] = -np.inf
+            scores[self._rated(u)] = -np.inf
         best = _top(scores, n)
-        return [self._recommendation(j, scores[j], clip=True) for j in best]
+        return [self._recommendation(j, np.clip(scores[j], *self.scale)) for j in best]
 
     def similar(self, item, n: int = 10, min_ratings: int = 5) -> list[Recommendation]:
         """Because you watched `item`: the n items whose factor vectors point the most the same way,
@@ -145,21 +180,7 @@ class FactorModel:
         j = int(self.items.index(item))
         if j < 0:
             raise KeyError(f"item {item!r} was not in the training data, so it has no factors")
-        q = self.item_factors.astype(np.float64, copy=False)
-        norms = np.linalg.norm(q, axis=1)
-        cosine = (q @ q[j]) / np.maximum(norms * norms[j], 1e-300)
-        eligible = np.bincount(self.rated_items, minlength=len(self.items)) >= min_ratings
-        eligible[j] = False
-        cosine = np.where(eligible, cosine, -np.inf)
-        best = _top(cosine, min(n, int(eligible.sum())))
-        return [self._recommendation(k, cosine[k]) for k in best]
-
-    def _recommendation(self, index: int, score: float, clip: bool = False) -> Recommendation:
-        item = self.items.ids[index]
-        item = int(item) if self.items.ids.dtype.kind in "iu" else str(item)
-        title = "" if self.titles is None else str(self.titles[index])
-        score = float(np.clip(score, *self.scale)) if clip else float(score)
-        return Recommendation(item, title, score)
+        return self._most_similar(_cosines(self.item_factors, j), j, n, min_ratings)
 
     # --- saving --------------------------------------------------------------------------------------
     def save(self, path) -> Path:

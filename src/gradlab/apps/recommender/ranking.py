@@ -35,7 +35,7 @@ from .bpr import bpr_factors
 from .ease import ease_weights
 from .hyper import _check_hyper
 from .metrics import _top
-from .model import FactorModel, Recommendation, _read_model_file, _write_model_file
+from .model import FactorModel, Recommendation, _Catalogue, _cosines, _read_model_file, _write_model_file
 from .modelfile import _RANKING_TEXT, RANKING_FORMAT, _check_ranking_arrays, _check_ranking_headers
 from .training import _csr, _index, _titles_for
 from .wmf import wmf_factors
@@ -50,7 +50,7 @@ BEST = "ease"  # the highest precision@10 and NDCG@10 on u1–u5 and on the temp
 
 
 @dataclass
-class RankingModel:
+class RankingModel(_Catalogue):
     """Item scores s_ui = p_u·q_i + b_i + Σ_{j seen by u} W_ji (the parts a method does not use are empty).
 
     user_factors (users, k), item_factors (items, k), item_bias (items,), item_weights (items, items) for EASE
@@ -95,17 +95,6 @@ class RankingModel:
             scores += seen @ self.item_weights
         return scores
 
-    def rated_by(self, user) -> np.ndarray:
-        """Raw ids of the items `user` saw in the training data (empty for an unknown user)."""
-        u = int(self.users.index(user))
-        if u < 0:
-            return self.items.ids[:0]
-        return self.items.ids[self.rated_items[self.rated_indptr[u] : self.rated_indptr[u + 1]]]
-
-    def title(self, item) -> str:
-        index = int(self.items.index(item))
-        return "" if self.titles is None or index < 0 else str(self.titles[index])
-
     def recommend(self, user, n: int = 10) -> list[Recommendation]:
         """The n best-scored items `user` did not see in training; an unknown user gets the n most popular."""
         if n < 1:
@@ -115,7 +104,7 @@ class RankingModel:
             scores = self.popularity.astype(np.float64)
         else:
             scores = self.scores_for_users(np.array([u]))[0]
-            scores[self.rated_items[self.rated_indptr[u] : self.rated_indptr[u + 1]]] = -np.inf
+            scores[self._rated(u)] = -np.inf
         return [self._recommendation(j, scores[j]) for j in _top(scores, n)]
 
     def similar(self, item, n: int = 10, min_ratings: int = 5) -> list[Recommendation]:
@@ -128,20 +117,10 @@ class RankingModel:
         if self.item_weights.size:
             scores = self.item_weights[j].astype(np.float64)
         elif self.item_factors.shape[1]:
-            q = self.item_factors.astype(np.float64)
-            norms = np.linalg.norm(q, axis=1)
-            scores = (q @ q[j]) / np.maximum(norms * norms[j], 1e-300)
+            scores = _cosines(self.item_factors, j)
         else:
             raise ValueError(f"a {self.method} model has no item vectors to compare; train ease, wmf or bpr")
-        eligible = self.popularity >= min_ratings
-        eligible[j] = False
-        scores = np.where(eligible, scores, -np.inf)
-        return [self._recommendation(k, scores[k]) for k in _top(scores, min(n, int(eligible.sum())))]
-
-    def _recommendation(self, index: int, score: float) -> Recommendation:
-        item = self.items.ids[index]
-        item = int(item) if self.items.ids.dtype.kind in "iu" else str(item)
-        return Recommendation(item, "" if self.titles is None else str(self.titles[index]), float(score))
+        return self._most_similar(scores, j, n, min_ratings)
 
     def save(self, path) -> Path:
         """Write the model to one .npz of plain arrays and JSON text (no pickle); returns the path."""
