@@ -157,7 +157,8 @@ def run(args) -> int:
         return 0 if parser is not None else 2
     if args.data_command == "synth":
         return _run_synth(args)
-    from .download import ChecksumError, DownloadError
+    from .checksums import ChecksumError
+    from .download import DownloadError
     from .mnist import MIRRORS as MNIST_MIRRORS
     from .mnist import default_root as mnist_root
     from .mnist import download_mnist

@@ -8,7 +8,7 @@ one activation, and a gradlab optimizer. Each step is
     J      = loss + (λ/2) Σ_layers ‖W‖²         with L2 regularisation λ (weights only, not biases)
     J.backward();  optimizer.step()
 
-and runs through gl.compile (nn.training.CompiledStep): traced at the first step (and once more if λ
+and runs through gl.compile (nn.compiled_step.CompiledStep): traced at the first step (and once more if λ
 turns from 0 to non-zero, which adds the penalty's terms), replayed as straight-line NumPy at every
 other; λ and the learning rate are read afresh at each replay, so the page's sliders need no trace.
 A network gl.compile refused would be stepped eagerly, with the same numbers.
@@ -33,7 +33,7 @@ import numpy as np
 from .. import autodiff as gl
 from .. import nn
 from ..data import make_circles, make_moons, make_spiral, make_xor, train_test_split
-from ..nn.training import CompiledStep
+from ..nn.compiled_step import CompiledStep
 from ..optim.minimize import make_optimizer
 from . import limits
 from .compute import engine
