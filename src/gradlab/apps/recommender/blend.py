@@ -36,7 +36,6 @@ from .metrics import Scores, mae, rmse
 from .model import FactorModel
 from .svdpp import fit_svdpp
 
-_D = BLEND_DEFAULTS
 MAX_ITEMS = 15_000  # the dense items × items sums take 20 bytes a pair: 4.5 GB at this size
 
 
@@ -70,7 +69,10 @@ def _biases(model: FactorModel, u: np.ndarray, i: np.ndarray) -> np.ndarray:
 
 
 def fit_item_knn(
-    train: Ratings, neighbours: int = _D["neighbours"], shrink: float = _D["shrink"], progress: bool = False
+    train: Ratings,
+    neighbours: int = BLEND_DEFAULTS["neighbours"],
+    shrink: float = BLEND_DEFAULTS["shrink"],
+    progress: bool = False,
 ) -> ItemKnn:
     """The item-based neighbourhood model on baseline residuals (the module docstring has the formulas).
 
@@ -137,10 +139,10 @@ class BlendModel:
 
 def fit_blend(
     train: Ratings,
-    weight: float = _D["weight"],
-    neighbours: int = _D["neighbours"],
-    shrink: float = _D["shrink"],
-    factors: int = _D["factors"],
+    weight: float = BLEND_DEFAULTS["weight"],
+    neighbours: int = BLEND_DEFAULTS["neighbours"],
+    shrink: float = BLEND_DEFAULTS["shrink"],
+    factors: int = BLEND_DEFAULTS["factors"],
     seed: int = 0,
     progress: bool = False,
     **svdpp_options,

@@ -32,25 +32,23 @@ import math
 import numpy as np
 
 from ...data.movielens import Ratings
-from .hyper import SVDPP_DEFAULTS, _check_hyper
+from .hyper import DEFAULTS, _check_hyper
 from .kernels import _implicit_sums, _svdpp_epoch
 from .model import FactorModel
 from .training import _csr, _Fit
 
-_D = SVDPP_DEFAULTS
-
 
 def fit_svdpp(
     train: Ratings,
-    factors: int = _D["factors"],
-    epochs: int = _D["epochs"],
-    lr: float = _D["lr"],
-    lr_decay: float = _D["lr_decay"],
-    reg: float = _D["reg"],
-    reg_bias: float = _D["reg_bias"],
-    reg_y: float = _D["reg_y"],
-    init_std: float = _D["init_std"],
-    dtype: str = _D["dtype"],
+    factors: int = DEFAULTS["svdpp"]["factors"],
+    epochs: int = DEFAULTS["svdpp"]["epochs"],
+    lr: float = DEFAULTS["svdpp"]["lr"],
+    lr_decay: float = DEFAULTS["svdpp"]["lr_decay"],
+    reg: float = DEFAULTS["svdpp"]["reg"],
+    reg_bias: float = DEFAULTS["svdpp"]["reg_bias"],
+    reg_y: float = DEFAULTS["svdpp"]["reg_y"],
+    init_std: float = DEFAULTS["svdpp"]["init_std"],
+    dtype: str = DEFAULTS["svdpp"]["dtype"],
     seed: int = 0,
     titles: dict | None = None,
     scale: tuple[float, float] | None = None,
