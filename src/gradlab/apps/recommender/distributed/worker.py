@@ -48,7 +48,7 @@ class BlockWorker:
         lo, hi = self.part.offsets[block], self.part.offsets[block + 1]
         start, cpu = time.perf_counter(), time.thread_time()  # the shuffle is SGD's work too (fit_sgd permutes)
         order = self.order[lo:hi]
-        order[:] = np.arange(lo, hi)  # from the same start each time, so the shuffle depends on the seed alone
+        order[:] = np.arange(lo, hi, dtype=np.int32)  # the same start each time: the shuffle depends on the seed alone
         np.random.default_rng([self.seed, 2, epoch, self.rank, block]).shuffle(order)
         part = self.part
         squared = _sgd_epoch(
