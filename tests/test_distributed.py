@@ -1,7 +1,6 @@
 """The distributed recommender on Ray: DSGD's conflict-free blocks, both trainers against the serial
 fit, a worker lost mid-epoch, the command line's flags. Ray starts once for the file, locally, 2 CPUs."""
 
-import argparse
 import io
 import sys
 
@@ -9,25 +8,21 @@ import numpy as np
 import pytest
 
 from gradlab.apps.recommender import fit_baseline, fit_sgd
-from gradlab.apps.recommender.distributed import INSTALL, RayMissingError, WorkerLostError, train_distributed
-from gradlab.apps.recommender.distributed.blocks import Layout, assign_strata, dsgd_schedule, partition
-from gradlab.apps.recommender.distributed.command import (
-    add_distributed_arguments,
-    run_train_distributed,
-    wants_distributed,
+from gradlab.apps.recommender.distributed import (
+    ALGORITHMS,
+    INSTALL,
+    RayMissingError,
+    WorkerLostError,
+    train_distributed,
 )
+from gradlab.apps.recommender.distributed.blocks import Layout, assign_strata, dsgd_schedule, partition
+from gradlab.apps.recommender.distributed.command import run_train_distributed
 from gradlab.apps.recommender.model import FactorModel
-from gradlab.data.movielens import load_split
+from gradlab.apps.recommender_cli import wants_distributed
+from gradlab.cli import build_parser, main
 from reference_data import HINT, SHARED_DATA
 
 DATA = SHARED_DATA / "ml-100k"
-
-
-@pytest.fixture(scope="module")
-def split():
-    if not (DATA / "u1.base").is_file():
-        pytest.skip(f"MovieLens 100K is not at {DATA} (the shared reference data folder): {HINT}")
-    return load_split(DATA, 1)
 
 
 @pytest.fixture(scope="module")
@@ -106,17 +101,8 @@ def test_without_ray_the_message_says_how_to_install_it(split, monkeypatch):
 
 # --- training on Ray (four fits: each starts its own worker processes, ~2 s apiece on 2 busy cores) --------
 def _args(argv):
-    """`gradlab recommend train` arguments as recommender_cli's parser gives them, plus the distributed flags."""
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--model", default="sgd")
-    for name in ("--factors", "--epochs", "--seed", "--fold"):
-        parser.add_argument(name, type=int, default={"--seed": 0, "--fold": 1}.get(name))
-    for name in ("--lr", "--reg", "--reg-bias"):
-        parser.add_argument(name, type=float)
-    parser.add_argument("--save")
-    parser.add_argument("--quiet", action="store_true")
-    add_distributed_arguments(parser)
-    return parser.parse_args(argv)
+    """`gradlab recommend train` arguments, parsed by the real command line."""
+    return build_parser().parse_args(["recommend", "train", *argv])
 
 
 @pytest.fixture(scope="module")
@@ -185,3 +171,22 @@ def test_cli_flags_are_read_only_when_given():
 def test_cli_refuses_flags_that_do_not_go_together(split, tmp_path, capsys, argv, problem):
     code = run_train_distributed(_args(argv), split[0], None, None, "{n}", tmp_path / "m.npz", io.StringIO())
     assert code == 2 and problem in capsys.readouterr().err and not (tmp_path / "m.npz").exists()
+
+
+def test_the_command_trains_on_ray_and_the_parser_offers_every_algorithm(ray_session, tmp_path, capsys):
+    """`gradlab recommend train --workers 2 --algorithm ps` through gradlab.cli.main, as a user types it (the
+    Ray already started in this process is joined); the flag's choices are the trainer's algorithms."""
+    if not (DATA / "u1.base").is_file():
+        pytest.skip(HINT)
+    path = tmp_path / "ps.npz"
+    argv = ["recommend", "train", "--data", str(DATA), "--workers", "2", "--algorithm", "ps", "--staleness", "1"]
+    assert main([*argv, "--epochs", "3", "--factors", "10", "--save", str(path), "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    assert "fitting sgd by ps on 2 workers" in printed and "test on u1.test: RMSE" in printed
+    model = FactorModel.load(path)
+    assert model.method == "ps" and model.hyper["workers"] == 2 and model.hyper["staleness"] == 1
+    for algorithm in ALGORITHMS:
+        assert _args(["--workers", "2", "--algorithm", algorithm]).algorithm == algorithm
+    with pytest.raises(SystemExit):
+        _args(["--workers", "2", "--algorithm", "gossip"])
+    assert "invalid choice: 'gossip'" in capsys.readouterr().err

@@ -64,8 +64,8 @@ def test_svdpp_trains_from_the_command_line_and_beats_sgd(home, capsys):
     [
         (["--model", "als", "--reg-y", "1"], "--model als does not take --reg-y"),
         (["--model", "sgd", "--lr-decay", "0.9"], "--model sgd does not take --lr-decay"),
-        (["--model", "svdpp", "--workers", "2"], "--workers trains the sgd model only"),
-        (["--model", "ease", "--workers", "2"], "--workers trains the sgd model only"),
+        (["--model", "svdpp", "--workers", "2"], "--workers trains SGD; --model svdpp runs on one machine"),
+        (["--model", "ease", "--workers", "2"], "--workers trains SGD; --model ease runs on one machine"),
     ],
 )
 def test_flags_of_another_model_are_refused_before_any_work(home, capsys, argv, message):

@@ -26,7 +26,6 @@ import sys
 from pathlib import Path
 
 from ..argtypes import non_negative, output_file, positive, whole
-from .recommender.distributed.command import add_distributed_arguments, run_train_distributed, wants_distributed
 
 __all__ = ["add_recommend_command", "default_model_path", "default_ranking_path", "run"]
 
@@ -42,6 +41,25 @@ SIMILAR_REASON = (
     "same evaluation: precision@10 0.29, against 0.24 for the cosine of the wmf or bpr factors and 0.05–0.09 for "
     "the rating models'"
 )
+
+
+def add_distributed_arguments(train) -> None:
+    """--workers, --address, --algorithm and --staleness on the `recommend train` parser (recommender/distributed/)."""
+    group = train.add_argument_group("distributed training on Ray (pip install 'gradlab[distributed]')")
+    group.add_argument("--workers", type=whole(1), help="train SGD on N Ray workers (default: one machine, no Ray)")
+    group.add_argument(
+        "--address", help="join this Ray cluster, e.g. ray://head:10001 (default: start a local one for the fit)"
+    )
+    kinds = "dsgd: conflict-free blocks (default); ps: an asynchronous parameter server"
+    group.add_argument("--algorithm", choices=("dsgd", "ps"), help=kinds)  # distributed.ALGORITHMS (a test checks)
+    group.add_argument(
+        "--staleness", type=whole(0), help="ps only: no worker runs more than S blocks ahead (default: unbounded)"
+    )
+
+
+def wants_distributed(args) -> bool:
+    """Whether any distributed flag was given (run_train_distributed then checks they make sense together)."""
+    return any(getattr(args, name, None) is not None for name in ("workers", "address", "algorithm", "staleness"))
 
 
 def decay(text: str) -> float:
@@ -214,8 +232,8 @@ def _train(args, out) -> int:
     if len(train) == 0:
         raise ValueError(f"{source}: no ratings could be read (expected lines of user,item,rating)")
     if wants_distributed(args):
-        if args.model != "sgd":
-            raise ValueError(f"--workers trains the sgd model only (got --model {args.model}); drop --model")
+        from .recommender.distributed.command import run_train_distributed
+
         return run_train_distributed(args, train, test, titles, where, args.save or default_model_path(), out)
     settings = {**(RANKING_DEFAULTS if ranking else DEFAULTS)[args.model], **options}
     shown = ", ".join(f"{name} {value}" for name, value in settings.items() if name != "seed")

@@ -1,37 +1,15 @@
 """What `gradlab recommend train --workers N [--address ray://…] [--algorithm dsgd|ps] [--staleness S]` runs.
 
-Wiring into recommender_cli.py (two calls):
-    add_distributed_arguments(train_parser)                     # the four flags, after the others
-    if wants_distributed(args):                                 # in _train, once train/test/titles are loaded
-        return run_train_distributed(args, train, test, titles, where, args.save or default_model_path(), out)
+recommender_cli.py declares the four flags (add_distributed_arguments: there, so that building the parser does not
+import the recommender and Numba) and calls run_train_distributed once train/test/titles are loaded.
 """
 
 from __future__ import annotations
 
 import sys
 
-from ....argtypes import whole
 from .cluster import RayMissingError, WorkerLostError
-from .train import ALGORITHMS, train_distributed
-
-
-def add_distributed_arguments(train) -> None:
-    """--workers, --address, --algorithm and --staleness on the `recommend train` parser."""
-    group = train.add_argument_group("distributed training on Ray (pip install 'gradlab[distributed]')")
-    group.add_argument("--workers", type=whole(1), help="train SGD on N Ray workers (default: one machine, no Ray)")
-    group.add_argument(
-        "--address", help="join this Ray cluster, e.g. ray://head:10001 (default: start a local one for the fit)"
-    )
-    kinds = "dsgd: conflict-free blocks (default); ps: an asynchronous parameter server"
-    group.add_argument("--algorithm", choices=ALGORITHMS, help=kinds)
-    group.add_argument(
-        "--staleness", type=whole(0), help="ps only: no worker runs more than S blocks ahead (default: unbounded)"
-    )
-
-
-def wants_distributed(args) -> bool:
-    """Whether any distributed flag was given (run_train_distributed then checks they make sense together)."""
-    return any(getattr(args, name, None) is not None for name in ("workers", "address", "algorithm", "staleness"))
+from .train import train_distributed
 
 
 def run_train_distributed(args, train, test, titles, where: str, save_to, out=None) -> int:
