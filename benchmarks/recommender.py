@@ -23,7 +23,10 @@ them (no cache yet: several seconds) or loads them from the on-disk cache (about
 it starting LLVM); that first call is made and timed once before the folds, reported on its own (with
 which of the two it was), and not counted in the fit times.
 
-    python benchmarks/recommender.py [--folds 1,2,3,4,5] [--rounds 3] [--data DIR]
+    python benchmarks/recommender.py [--folds 1,2,3,4,5] [--rounds 3] [--data DIR] [--no-ranking]
+
+Then, unless --no-ranking, it runs benchmarks/ranking.py on the same folds: the top-N tables (precision, recall,
+NDCG, MAP at 10, coverage, fit time) of every gradlab model, popularity, and the implicit library's BPR and ALS.
     python benchmarks/recommender.py --search [sgd|svdpp|blend|als]   # how the defaults were chosen (u1.base)
 
 --search repeats the hyper-parameter search behind DEFAULTS, SVDPP_DEFAULTS and BLEND_DEFAULTS: it holds
@@ -157,19 +160,16 @@ def benchmark(args) -> int:
     print("gradlab defaults: " + "; ".join(f"{m} {settings}" for m, settings in defaults.items()))
     runs = contestants()
     results = {name: [] for name in runs}  # name -> [(fold, seconds, rmse, mae)]
-    ranking = {name: [] for name in runs if name.startswith("gradlab")}
     for fold in folds:
         train, test = load_split(args.data, fold)
         rows = []
         for name, run in runs.items():
             times = []
             for _ in range(args.rounds):
-                seconds, rmse, mae, model = run(train, test)
+                seconds, rmse, mae, _model = run(train, test)
                 times.append(seconds)
             seconds = statistics.median(times)
             results[name].append((fold, seconds, rmse, mae))
-            if model is not None:
-                ranking[name].append(rec.precision_recall_at_k(model, test, k=10))
             rows.append((name, rmse, mae, seconds))
         print(f"\nfold u{fold}: fit on u{fold}.base ({len(train):,} ratings), score on u{fold}.test ({len(test):,})")
         _table(rows)
@@ -179,14 +179,15 @@ def benchmark(args) -> int:
         spread=True,
         results=results,
     )
-    print("\nranking (full catalogue, items rated in training left out; relevant = rated >= 4 in the test split)")
-    for name, scores in ranking.items():
-        if not scores:
-            continue
-        p = statistics.mean(s.precision for s in scores)
-        r = statistics.mean(s.recall for s in scores)
-        print(f"  {name:<18} precision@10 {p:.4f}  recall@10 {r:.4f}")
-    return _verdict(results, folds)
+    verdict = _verdict(results, folds)
+    if not args.no_ranking:  # the top-N side, with the implicit library's BPR and ALS, on the same folds
+        from ranking import main as ranking_main  # benchmarks/ranking.py
+
+        print("\n" + "=" * 100 + "\ntop-N lists: benchmarks/ranking.py on the same folds\n")
+        verdict = max(
+            verdict, ranking_main(["--data", str(args.data), "--folds", args.folds, "--rounds", str(args.rounds)])
+        )
+    return verdict
 
 
 def _table(rows, spread=False, results=None):
@@ -293,6 +294,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=1, help="time each fit this many times, keep the median")
     methods = ["sgd", "svdpp", "blend", "als", "all"]
     parser.add_argument("--search", nargs="?", const="all", choices=methods, help="the hyper-parameter search instead")
+    parser.add_argument("--no-ranking", action="store_true", help="leave out the top-N tables (benchmarks/ranking.py)")
     args = parser.parse_args()
     if not (args.data / "u.data").is_file():
         parser.error(f"no MovieLens 100K at {args.data}: pass --data DIR (the unzipped ml-100k folder)")
