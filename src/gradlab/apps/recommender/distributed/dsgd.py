@@ -78,6 +78,7 @@ class DsgdRun:
 
     def result(self, n_users: int, n_items: int):
         """The fitted (user_bias, item_bias, p, q) over all users and items, gathered once at the end."""
+        self.saved = None  # the last checkpoint's copies leave the object store before the result comes in
         users = self.ray.get([actor.state.remote() for actor in self.actors])
         return assemble(self.layout, users, dict(enumerate(self.ray.get(self.item_rows))), n_users, n_items)
 

@@ -146,6 +146,7 @@ class PsRun:
 
     def result(self, n_users: int, n_items: int):
         """The fitted (user_bias, item_bias, p, q) over all users and items."""
+        self.saved = None  # the last checkpoint's copies leave the object store before the result comes in
         items = {}
         for rows, _ in self.ray.get([server.state.remote() for server in self.servers]):
             items.update(rows)

@@ -22,9 +22,10 @@ from .blocks import Layout, Partition
 class BlockWorker:
     """One worker: rank, its Partition, and the state of its users (p: users × k, b_u).
 
-    The block orders are one int32 array over the worker's ratings, reset and reshuffled in place block
-    by block (4 bytes per rating, allocated once). Shuffles are seeded by (seed, epoch, rank, block), so
-    a rerun of an epoch after a failure, on a fresh worker, repeats it exactly.
+    A block's order is an int32 array over that block alone, made and shuffled when the block runs: a
+    worker holds one block's order at a time (4 bytes a rating of the block, a quarter of its ratings on
+    2 workers), not one over all its ratings. Shuffles are seeded by (seed, epoch, rank, block), so a
+    rerun of an epoch after a failure, on a fresh worker, repeats it exactly.
     """
 
     def __init__(self, rank: int, part: Partition, n_users: int, mean: float, hyper: dict, seed: int, crash=None):
@@ -33,7 +34,6 @@ class BlockWorker:
         rng = np.random.default_rng([seed, 1, rank])
         self.p = rng.normal(0.0, hyper["init_std"], (n_users, hyper["factors"])).astype(hyper["dtype"])
         self.user_bias = np.zeros(n_users)
-        self.order = np.arange(len(part.ratings), dtype=np.int32)
         self.crash = crash  # an epoch: this process exits at its second block, to test recovery
         self.epoch, self.blocks_in_epoch = 0, 0
         self.kernel_seconds = self.kernel_cpu_seconds = 0.0
@@ -47,8 +47,7 @@ class BlockWorker:
             os._exit(1)  # a hard crash mid-epoch, as an out-of-memory kill would be: no exception, no goodbye
         lo, hi = self.part.offsets[block], self.part.offsets[block + 1]
         start, cpu = time.perf_counter(), time.thread_time()  # the shuffle is SGD's work too (fit_sgd permutes)
-        order = self.order[lo:hi]
-        order[:] = np.arange(lo, hi, dtype=np.int32)  # the same start each time: the shuffle depends on the seed alone
+        order = np.arange(lo, hi, dtype=np.int32)  # the same start each time: the shuffle depends on the seed alone
         np.random.default_rng([self.seed, 2, epoch, self.rank, block]).shuffle(order)
         part = self.part
         squared = _sgd_epoch(
@@ -68,8 +67,11 @@ class BlockWorker:
         return seconds
 
     def state(self) -> tuple[np.ndarray, np.ndarray]:
-        """A copy of this worker's user factors and biases: a checkpoint, or the fitted values at the end."""
-        return self.p.copy(), self.user_bias.copy()
+        """This worker's user factors and biases: a checkpoint, or the fitted values at the end.
+
+        No copy here: Ray serialises an actor method's result into the object store as the method returns,
+        before this (one call at a time) actor runs anything else, and that is the copy."""
+        return self.p, self.user_bias
 
     def restore(self, state) -> None:
         p, user_bias = state
