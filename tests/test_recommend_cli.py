@@ -79,3 +79,33 @@ def test_lr_decay_must_lie_in_zero_one(home, capsys, value):
     with pytest.raises(SystemExit) as exit_:
         main(["recommend", "train", "--model", "svdpp", "--lr-decay", value])
     assert exit_.value.code == 2 and "--lr-decay" in capsys.readouterr().err
+
+
+def test_train_reads_what_data_synth_writes_and_a_movielens_1m_folder(tmp_path, monkeypatch, capsys):
+    """`--data` takes a `gradlab data synth` folder and a MovieLens 1M–25M folder, fitted whole; the model keeps
+    the files' raw ids (not the loaders' dense indices), so `top` answers with the ids and titles of the files."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    synth = tmp_path / "synth"
+    assert (
+        main(["data", "synth", "--ratings", "20000", "--users", "400", "--items", "150", "--out", str(synth), "-q"])
+        == 0
+    )
+    code, text, err = run(capsys, ["recommend", "train", "--data", str(synth), "--epochs", "3", "--quiet"])
+    assert code == 0 and "(synthetic, all 20,000 ratings)" in text and "test on" not in text, err
+    release = tmp_path / "ml-1m"
+    release.mkdir()
+    (release / "ratings.dat").write_text(
+        "7::110::5::978300760\n7::260::4::978302109\n8::110::4::978301968\n8::480::2::978300275\n9::260::5::9788242\n"
+    )
+    (release / "movies.dat").write_text(
+        "110::Braveheart (1995)::Drama\n260::Star Wars (1977)::Sci-Fi\n480::Jurassic Park (1993)::Action\n"
+    )
+    code, text, err = run(capsys, ["recommend", "train", "--data", str(release), "--model", "popularity"])
+    assert code == 0 and "(MovieLens 1M, all 5 ratings)" in text, err
+    code, text, _ = run(capsys, ["recommend", "top", "--user", "9", "-n", "1"])
+    assert code == 0 and "Braveheart (1995)  [item 110]" in text  # raw id 110, the most seen film user 9 has not seen
+
+
+def test_a_missing_csv_file_is_named_as_a_file(home, capsys):
+    code, _, err = run(capsys, ["recommend", "train", "--data", "/no/such/ratings.csv"])
+    assert code == 2 and "--data /no/such/ratings.csv: no such file" in err

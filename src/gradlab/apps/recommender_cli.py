@@ -92,7 +92,9 @@ def add_recommend_command(subparsers) -> argparse.ArgumentParser:
 
     train = actions.add_parser("train", help="fit a model and report its test scores")
     train.add_argument(
-        "--data", help="the ml-100k folder, or a user,item,rating CSV (default ~/.cache/gradlab/ml-100k)"
+        "--data",
+        help="the ml-100k folder (default ~/.cache/gradlab/ml-100k); or, fitted whole without a test: a "
+        "user,item,rating CSV, a MovieLens 1M/10M/20M/25M folder, or a folder `gradlab data synth` wrote",
     )
     train.add_argument(
         "--model",
@@ -222,6 +224,10 @@ def _train(args, out) -> int:
     test = titles = None
     if source is not None and source.is_file():
         train, where = load_csv_ratings(source), f"{source} (all {{n:,}} ratings)"
+    elif source is not None and not source.exists() and source.suffix:
+        raise FileNotFoundError(f"--data {source}: no such file (give a user,item,rating CSV file or a folder)")
+    elif source is not None and _large_source(source):
+        train, titles, where = _load_large(source)
     else:
         titles = load_titles(source)
         if args.all:
@@ -256,6 +262,33 @@ def _train(args, out) -> int:
     path = model.save(args.save or (default_ranking_path() if ranking else default_model_path()))
     print(f"model saved to {path}", file=out)
     return 0
+
+
+def _large_source(folder: Path) -> bool:
+    """A folder `gradlab data synth` wrote (meta.json) or a MovieLens 1M–25M release (ratings.dat / .csv)."""
+    return any(
+        (folder / name).is_file() or any(folder.glob(f"*/{name}"))
+        for name in ("meta.json", "ratings.dat", "ratings.csv")
+    )
+
+
+def _load_large(folder: Path):
+    """(ratings, titles, where) of a synthetic folder (memory-mapped) or a MovieLens 1M–25M folder, fitted whole."""
+    from ..data.movielens_large import VERSIONS, load_movie_titles, load_movielens
+    from ..data.synthetic import open_ratings
+
+    if (folder / "meta.json").is_file():
+        return open_ratings(folder), None, f"{folder} (synthetic, all {{n:,}} ratings)"
+    name = folder.name.lower().removeprefix("ml-")
+    version = next((v for v in VERSIONS if name.startswith(v)), None)
+    if version is None:  # the layout says the format; the name of the release only matters for its checksums
+        version = "1m" if (folder / "ratings.dat").is_file() or any(folder.glob("*/ratings.dat")) else "20m"
+    ratings = load_movielens(version, folder)
+    try:
+        titles = load_movie_titles(version, folder)
+    except FileNotFoundError:
+        titles = None
+    return ratings, titles, f"{folder} (MovieLens {version.upper()}, all {{n:,}} ratings)"
 
 
 def _load(args, out):

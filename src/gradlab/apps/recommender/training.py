@@ -10,6 +10,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ...data.movielens import IdMap, Ratings
+from ...data.synthetic import IndexedRatings
 from .kernels import _predict_kernel
 from .metrics import rmse
 from .model import FactorModel
@@ -36,8 +37,23 @@ def _index(train: Ratings) -> _Indexed:
         raise TypeError(f"train must be gradlab.data.movielens.Ratings, got {type(train).__name__}")
     if len(train) == 0:
         raise ValueError("no training ratings")
+    if isinstance(train, IndexedRatings):  # dense indices already (large loaders, synthetic data); raw ids aside
+        users, items = IdMap(train.user_ids), IdMap(train.item_ids)
+        u, i = dense_as_sorted(train.user, train.user_ids, users), dense_as_sorted(train.item, train.item_ids, items)
+        return _Indexed(u.astype(np.int64), i.astype(np.int64), train.rating.astype(np.float64), users, items)
     users, items = IdMap(train.user), IdMap(train.item)
     return _Indexed(users.index(train.user), items.index(train.item), train.rating.astype(np.float64), users, items)
+
+
+def dense_as_sorted(index: np.ndarray, ids: np.ndarray, id_map: IdMap) -> np.ndarray:
+    """IndexedRatings' index k names ids[k]; the model's IdMap numbers the ids in sorted order. The same
+    numbering when ids is sorted (as every loader writes it): then the index array is used as it is (int32)."""
+    if len(id_map) != len(ids):
+        raise ValueError(f"the ratings' id list repeats ids ({len(ids):,} listed, {len(id_map):,} distinct)")
+    position = id_map.index(ids)
+    if np.array_equal(position, np.arange(len(ids))):
+        return index if index.dtype == np.int32 else index.astype(np.int32)
+    return position.astype(np.int32)[index]
 
 
 def _csr(rows: np.ndarray, cols: np.ndarray, n_rows: int, values: np.ndarray | None = None):
