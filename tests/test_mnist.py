@@ -74,3 +74,11 @@ def test_cli_train_no_compile_runs_eagerly(capsys):
     argv = ["train", "mnist", "--epochs", "1", "--limit", "300", "--data", str(DATA), "--no-compile"]
     assert main(argv) == 0
     assert "the step ran eagerly (compile=False)" in capsys.readouterr().out
+
+
+def test_cli_train_says_when_the_learning_rate_made_it_diverge(capsys):
+    """Found by a new-user trial: --lr 10 ended with a loss of 1e8 and exit 0, no word of divergence."""
+    argv = ["train", "mnist", "--lr", "10", "--epochs", "1", "--limit", "500", "--data", str(DATA)]
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert "diverged: the test loss is" in err and "try a smaller --lr than 10, e.g. 1" in err

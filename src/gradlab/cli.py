@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import math
 import sys
 import warnings
 
@@ -316,6 +317,15 @@ def _train(args) -> int:
         return 2
     except FloatingPointError as error:
         print(f"gradlab train: diverged: {error} (now --lr {args.lr:g})", file=sys.stderr)
+        return 1
+    chance = math.log(10)  # the cross-entropy of guessing uniformly among the 10 digits
+    if not math.isfinite(result.test_loss) or result.test_loss > 3 * chance:
+        saved = f"; the weights were still written to {result.saved_to}" if result.saved_to is not None else ""
+        print(
+            f"gradlab train: diverged: the test loss is {result.test_loss:.4g}, far above guessing's {chance:.2f} "
+            f"(accuracy {result.test_accuracy:.1%}): try a smaller --lr than {args.lr:g}, e.g. {args.lr / 10:g}{saved}",
+            file=sys.stderr,
+        )
         return 1
     print(
         f"{args.model}: test accuracy {result.test_accuracy:.2%} (loss {result.test_loss:.4f}) on the official "
