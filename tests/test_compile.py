@@ -402,3 +402,12 @@ def test_a_float32_leaf_gets_a_float32_gradient_as_in_eager(loss):
     eager = step(gl.Tensor(p0.copy(), requires_grad=True))
     assert compiled.traces == 1 and replayed.dtype == eager.dtype == np.float32
     np.testing.assert_array_equal(replayed, eager)
+
+
+def test_source_before_the_first_call_says_so_and_hasattr_is_false():
+    step = gl.compile(lambda x: gl.exp(gl.Tensor(x)).sum())
+    assert not hasattr(step, "source")
+    with pytest.raises(AttributeError, match="call the compiled function once"):
+        step.source  # noqa: B018
+    step(np.ones(3))
+    assert "np.exp" in step.source or "exp" in step.source

@@ -304,7 +304,7 @@ def _load(args, out):
         if args.model:
             hint = f"gradlab recommend train --save {path}` (add --model ease for a ranking model)"
         elif args.rating:
-            hint = "gradlab recommend train --data DIR` (a rating model, sgd by default)"
+            hint = "gradlab recommend train` (a rating model, sgd by default; --data for other ratings)"
         else:
             hint = (
                 "gradlab recommend train --model ease --data DIR` (the best ranking model), or ask the rating model "

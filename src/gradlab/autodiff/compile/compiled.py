@@ -69,7 +69,7 @@ class CompiledFunction:
     def source(self) -> str:
         """The generated code of the latest recording used (plain Python and NumPy)."""
         if self._latest is None:
-            raise RuntimeError("nothing compiled yet: call the compiled function once, then read .source")
+            raise AttributeError("nothing compiled yet: call the compiled function once, then read .source")
         return self._latest.source
 
     def __call__(self, *args, **kwargs):
