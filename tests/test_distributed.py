@@ -190,3 +190,51 @@ def test_the_command_trains_on_ray_and_the_parser_offers_every_algorithm(ray_ses
     with pytest.raises(SystemExit):
         _args(["--workers", "2", "--algorithm", "gossip"])
     assert "invalid choice: 'gossip'" in capsys.readouterr().err
+
+
+def test_an_address_nobody_answers_on_fails_at_once_with_a_sentence():
+    """Found by a new-user trial: `--address nohost:6379` made Ray retry for minutes without a word."""
+    import socket
+
+    from gradlab.apps.recommender.distributed.cluster import _check_reachable
+
+    listening = socket.create_server(("127.0.0.1", 0))
+    port = listening.getsockname()[1]
+    _check_reachable(f"127.0.0.1:{port}")  # someone answers: no complaint
+    _check_reachable(f"ray://127.0.0.1:{port}")
+    listening.close()
+    for address in (f"127.0.0.1:{port}", f"ray://127.0.0.1:{port}", "no-such-host.invalid:6379"):
+        with pytest.raises(ConnectionError, match=r"nothing answers at .*ray start --head"):
+            _check_reachable(address, seconds=2)
+    _check_reachable("auto")  # no port: left to Ray
+
+
+def test_more_local_workers_than_cores_are_started_with_a_note(monkeypatch, capsys):
+    from gradlab.apps.recommender.distributed import cluster
+
+    started = {}
+
+    class FakeRay:
+        def is_initialized(self):
+            return False
+
+        def init(self, **options):
+            started.update(options)
+
+        def get_runtime_context(self):
+            return type("Context", (), {"get_node_id": lambda self: "node"})()
+
+        def cluster_resources(self):
+            return {"CPU": started["num_cpus"]}
+
+        def shutdown(self):
+            started["shut"] = True
+
+    monkeypatch.setattr(cluster, "require_ray", FakeRay)
+    monkeypatch.setattr(cluster.os, "cpu_count", lambda: 2)
+    with cluster.Cluster(None, 8) as found:
+        assert found.cpus == 8 and started["num_cpus"] == 8
+    assert started["shut"] and "note: 8 workers on this machine's 2 cores" in capsys.readouterr().err
+    with cluster.Cluster(None, 2):
+        pass
+    assert "note:" not in capsys.readouterr().err

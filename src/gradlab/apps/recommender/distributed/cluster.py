@@ -8,6 +8,8 @@ Ray is the optional extra gradlab[distributed]: without it, require_ray() says h
 from __future__ import annotations
 
 import os
+import socket
+import sys
 
 INSTALL = "pip install 'gradlab[distributed]'"
 
@@ -53,8 +55,16 @@ class Cluster:
         if not ray.is_initialized():
             options = {"include_dashboard": False, "log_to_driver": False, "configure_logging": False}
             if self.requested is None:
-                ray.init(num_cpus=max(self.workers, os.cpu_count() or 1), **options)
+                cores = os.cpu_count() or 1
+                if self.workers > cores:
+                    print(
+                        f"note: {self.workers} workers on this machine's {cores} cores share them: each runs "
+                        f"slower, and starting them takes a while; --workers {cores} is usually fastest here",
+                        file=sys.stderr,
+                    )
+                ray.init(num_cpus=max(self.workers, cores), **options)
             else:
+                _check_reachable(self.requested)
                 try:
                     ray.init(address=self.requested, **options)
                 except (ConnectionError, ValueError, RuntimeError) as error:
@@ -82,6 +92,20 @@ class Cluster:
         if self.started:
             require_ray().shutdown()
             self.started = False
+
+
+def _check_reachable(address: str, seconds: float = 5.0) -> None:
+    """Fail fast on a host:port nobody answers on: joining one, Ray retries for minutes without a word."""
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit():
+        return  # "auto", or an address without a port: Ray resolves it
+    try:
+        socket.create_connection((host, int(port)), timeout=seconds).close()
+    except OSError as error:
+        raise ConnectionError(
+            f"--address {address}: nothing answers at {host}:{port} ({error.strerror or error}); start a cluster "
+            "with `ray start --head` and pass the address it prints, or leave --address out for a local cluster"
+        ) from None
 
 
 def kill_all(actors) -> None:
