@@ -37,8 +37,10 @@ Measured (2 cores, AMD EPYC, 24 GB, shared with other work; Ray 2.60, 2026-11-29
              Peak memory 2.25–2.84× the ratings' bytes over four runs, of which ~390 MiB (1.7×) is fixed
              (two worker processes with Numba and the factors) and 0.5–1.2× grows with the ratings.
              Since each worker holds one block's int32 order at a time (not one over all its ratings plus a
-             block-sized temporary) and returns its checkpoints without an extra copy: peak 1.71× (391 MiB;
-             312 MiB fixed, 0.34× growing), DSGD 2 workers 2.57 s/epoch in the same run (load average 9.9).
+             block-sized temporary) and returns its checkpoints without an extra copy: peak 1.71× and 3.04×
+             in two runs (391 and 696 MiB; fixed 312 and 349 MiB, growing 0.34× and 1.52×: the growing part
+             is 1× more when the object store's copy of the ratings lands on pages no earlier fit touched),
+             DSGD 2 workers 2.57 and 3.47 s/epoch (load average 9.9, then 1–4). Not yet reliably ≤ 2.5×.
              A worker process is ~210 MiB PSS before any data: Ray's worker ~80, Numba and gradlab's
              imports ~75, the compiled kernel loaded from Numba's cache ~55.
   staleness  test RMSE on u1 moves by less than 0.001 whatever the bound (0 … ∞), the workers (1 … 8) or
