@@ -19,7 +19,7 @@ from ....data.movielens import IdMap, Ratings
 from ....data.synthetic import IndexedRatings
 from ..hyper import DEFAULTS, _check_hyper
 from ..model import FactorModel
-from ..training import _Indexed, _model
+from ..training import _Indexed, _model, dense_as_sorted
 from .blocks import Layout, partition
 from .cluster import Cluster, WorkerLostError, kill_all, require_ray
 from .dsgd import DsgdRun
@@ -135,7 +135,7 @@ def _compact_index(train: Ratings) -> tuple[_Indexed, float]:
     mean = float(np.mean(train.rating, dtype=np.float64))
     if isinstance(train, IndexedRatings):  # already dense (the large loaders, synthetic data): no copies at all
         users, items = IdMap(train.user_ids), IdMap(train.item_ids)
-        u, i = _dense_as_sorted(train.user, train.user_ids, users), _dense_as_sorted(train.item, train.item_ids, items)
+        u, i = dense_as_sorted(train.user, train.user_ids, users), dense_as_sorted(train.item, train.item_ids, items)
         return _Indexed(u, i, train.rating.astype(np.float32, copy=False), users, items), mean
     users, items = IdMap(train.user), IdMap(train.item)
     if max(len(users), len(items)) >= 2**31:
@@ -143,17 +143,6 @@ def _compact_index(train: Ratings) -> tuple[_Indexed, float]:
     u = users.index(train.user).astype(np.int32)
     i = items.index(train.item).astype(np.int32)
     return _Indexed(u, i, train.rating.astype(np.float32), users, items), mean
-
-
-def _dense_as_sorted(index: np.ndarray, ids: np.ndarray, id_map: IdMap) -> np.ndarray:
-    """IndexedRatings' index k names ids[k]; the model's IdMap numbers the ids in sorted order. The same
-    numbering when ids is sorted (as every loader writes it): then the index array is used as it is."""
-    if len(id_map) != len(ids):
-        raise ValueError(f"the ratings' id list repeats ids ({len(ids):,} listed, {len(id_map):,} distinct)")
-    position = id_map.index(ids)
-    if np.array_equal(position, np.arange(len(ids))):
-        return index if index.dtype == np.int32 else index.astype(np.int32)
-    return position.astype(np.int32)[index]
 
 
 def _epochs(run, epochs: int, retries: int, report, n: int, lr: float) -> int:
