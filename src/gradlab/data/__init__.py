@@ -17,9 +17,10 @@ MovieLens 100K, ~/.cache/gradlab/ml-20m for MovieLens 20M (1m, 10m, 25m alike).
 
 from .batches import batches, train_test_split
 from .mnist import FILES, MIRRORS, SHA256, default_root, download_mnist, load_mnist
+from .movielens import IndexedRatings
 from .movielens_large import download_movielens_large, load_movie_titles, load_movielens
 from .points import read_points
-from .synthetic import IndexedRatings, Truth, load_truth, make_ratings, open_ratings, write_ratings
+from .synthetic import Truth, load_truth, make_ratings, open_ratings, write_ratings
 from .toy import make_blobs, make_circles, make_moons, make_spiral, make_swiss_roll, make_xor
 
 __all__ = [

@@ -13,6 +13,8 @@ The files used here:
     load_titles(root)                     {item id: title}, decoded from Latin-1 (or UTF-8 if re-saved so)
     load_csv_ratings(path)                Ratings of a `user,item,rating` CSV (header optional, ids kept as text)
     IdMap(raw_ids)                        raw ids <-> dense indices 0..n-1, unknown ids -> -1
+    IndexedRatings                        Ratings already as dense int32 indices (user_ids, item_ids: the raw ids),
+                                          as the large loaders and the synthetic generator give them
     download_movielens(root)              fetch ml-100k.zip from GroupLens, check it and unzip it into root
                                           (the command line: `gradlab data download movielens-100k [--to DIR]`)
 
@@ -44,6 +46,7 @@ __all__ = [
     "FOLDS",
     "SHA256",
     "IdMap",
+    "IndexedRatings",
     "Ratings",
     "default_root",
     "download_movielens",
@@ -123,6 +126,33 @@ class Ratings:
 
     def __repr__(self) -> str:
         return f"Ratings({len(self):,} ratings, {self.n_users:,} users, {self.n_items:,} items)"
+
+
+@dataclass(frozen=True, repr=False)
+class IndexedRatings(Ratings):
+    """Ratings whose user and item are dense indices 0..n-1 (int32), rating float32; user_ids[k] and
+    item_ids[k] are the raw ids (as in the source files) of index k. A Ratings, so every trainer takes it;
+    n_users and n_items are the sizes of the index ranges (no np.unique over millions of rows)."""
+
+    user_ids: np.ndarray | None = None
+    item_ids: np.ndarray | None = None
+
+    @property
+    def n_users(self) -> int:
+        return len(self.user_ids)
+
+    @property
+    def n_items(self) -> int:
+        return len(self.item_ids)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the rating arrays (user, item, rating and timestamp when present)."""
+        arrays = (self.user, self.item, self.rating, self.timestamp)
+        return sum(a.nbytes for a in arrays if a is not None)
+
+    def __repr__(self) -> str:
+        return f"IndexedRatings({len(self):,} ratings, {self.n_users:,} users, {self.n_items:,} items)"
 
 
 class IdMap:

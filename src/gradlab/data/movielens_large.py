@@ -45,8 +45,7 @@ import numpy as np
 
 from .checksums import CHECKSUMS_FILE, ChecksumError, file_sha256, read_checksums, sha256_or_md5_in, write_checksums
 from .download import DownloadError, fetch, mirror_urls, prepare, with_advice
-from .movielens import MIRRORS
-from .synthetic import IndexedRatings
+from .movielens import MIRRORS, IndexedRatings
 
 __all__ = [
     "VERSIONS",

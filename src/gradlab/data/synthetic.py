@@ -52,12 +52,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ..progress import clock
-from .movielens import Ratings
+from ..progress import Pace, clock
+from .movielens import IndexedRatings
 
 __all__ = [
     "BLOCK",
-    "IndexedRatings",
     "Truth",
     "load_truth",
     "make_ratings",
@@ -70,33 +69,6 @@ MEAN, USER_BIAS_STD, ITEM_BIAS_STD, SIGNAL_STD = 3.5, 0.35, 0.45, 0.6
 HEAD = 0.002  # h in w(j) ∝ (j + h·n)^(−s): flattens the very top so no user or item takes a huge share
 FORMAT = "gradlab-synthetic-ratings/1"
 COLUMNS = {"user": np.int32, "item": np.int32, "rating": np.float32}
-
-
-@dataclass(frozen=True, repr=False)
-class IndexedRatings(Ratings):
-    """Ratings whose user and item are dense indices 0..n-1 (int32), rating float32; user_ids[k] and
-    item_ids[k] are the raw ids (as in the source files) of index k. A Ratings, so every trainer takes it;
-    n_users and n_items are the sizes of the index ranges (no np.unique over millions of rows)."""
-
-    user_ids: np.ndarray | None = None
-    item_ids: np.ndarray | None = None
-
-    @property
-    def n_users(self) -> int:
-        return len(self.user_ids)
-
-    @property
-    def n_items(self) -> int:
-        return len(self.item_ids)
-
-    @property
-    def nbytes(self) -> int:
-        """Bytes held by the rating arrays (user, item, rating and timestamp when present)."""
-        arrays = (self.user, self.item, self.rating, self.timestamp)
-        return sum(a.nbytes for a in arrays if a is not None)
-
-    def __repr__(self) -> str:
-        return f"IndexedRatings({len(self):,} ratings, {self.n_users:,} users, {self.n_items:,} items)"
 
 
 @dataclass(frozen=True)
@@ -277,14 +249,14 @@ class _ProgressLine:
 
     def __init__(self, total: int, stream):
         self.total, self.stream = total, stream
-        self.tty = bool(stream is not None and getattr(stream, "isatty", lambda: False)())
-        self.started = self.last = time.monotonic()
+        self.pace = Pace(stream, interval=10.0, redraw=0.2)
+        self.tty = self.pace.tty
+        self.started = time.monotonic()
 
     def update(self, done: int, final: bool = False) -> None:
         now = time.monotonic()
-        if self.stream is None or (not final and now - self.last < (0.2 if self.tty else 10.0)):
+        if self.stream is None or not (self.pace.due() or final):
             return
-        self.last = now
         rate = done / max(now - self.started, 1e-9)
         left = f", {clock((self.total - done) / rate)} left" if rate > 0 and not final else ""
         took = f" in {clock(now - self.started)}" if final else ""

@@ -9,8 +9,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ...data.movielens import IdMap, Ratings
-from ...data.synthetic import IndexedRatings
+from ...data.movielens import IdMap, IndexedRatings, Ratings
 from .kernels import _predict_kernel
 from .metrics import rmse
 from .model import FactorModel

@@ -15,8 +15,7 @@ import time
 
 import numpy as np
 
-from ....data.movielens import IdMap, Ratings
-from ....data.synthetic import IndexedRatings
+from ....data.movielens import IdMap, IndexedRatings, Ratings
 from ..hyper import DEFAULTS, _check_hyper
 from ..model import FactorModel
 from ..training import _Indexed, _model, dense_as_sorted
