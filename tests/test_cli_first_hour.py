@@ -224,7 +224,7 @@ def test_progress_on_a_terminal_redraws_one_line():
 
     screen = Terminal()
     progress = training._Progress(total=3, epochs=1, enabled=True, stream=screen, interval=0.0)
-    progress.interval = 0.0
+    progress.pace.every = 0.0  # every update is due
     progress.update(1, 10, 1.0, None)
     progress.finish({"loss": 1.0, "seconds": 0.2})
     text = screen.getvalue()
@@ -304,3 +304,24 @@ def test_small_matrix_commands_run_with_one_blas_thread(monkeypatch, capsys):
     before = [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
     main(["train", "mnist", "--epochs", "1"])
     assert seen["train"] == before
+
+
+def test_pace_redraws_a_terminal_often_and_writes_a_log_seldom():
+    """The one rule behind training's, downloads' and the synthetic writer's progress lines."""
+    from gradlab.progress import Pace
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    now = [0.0]
+    terminal, log = Pace(Terminal(), interval=10, redraw=0.1, clock=lambda: now[0]), Pace(io.StringIO(), 10)
+    log.clock = terminal.clock
+    log.restart()
+    assert terminal.tty and not log.tty and Pace(None).tty is False
+    now[0] = 0.05
+    assert not terminal.due() and not log.due()
+    now[0] = 0.2
+    assert terminal.due() and not terminal.due() and not log.due()  # due once, then the wait starts again
+    now[0] = 10.5
+    assert log.due() and not log.due()

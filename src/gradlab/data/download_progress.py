@@ -10,7 +10,7 @@ import shutil
 import sys
 import time
 
-from ..progress import clock
+from ..progress import Pace, clock
 
 __all__ = ["Progress", "byte_size"]
 
@@ -37,14 +37,14 @@ class Progress:
     def __init__(self, label: str, stream=sys.stderr, interval: float = 10.0, clock=time.monotonic, width: int = 24):
         self.label = label
         self.stream = stream
-        self.interval = interval
         self.clock = clock
         self.width = width
-        self.tty = bool(stream is not None and getattr(stream, "isatty", lambda: False)())
+        self.pace = Pace(stream, interval, redraw=0.1, clock=clock)
+        self.tty = self.pace.tty
         self.total: int | None = None
         self.start_bytes = 0
         self.done = 0
-        self.started = self.last = clock()
+        self.started = clock()
         self._drawn = False
 
     def note(self, message: str) -> None:
@@ -60,7 +60,8 @@ class Progress:
     def begin(self, url: str, total: int | None, start_bytes: int = 0) -> None:
         """A transfer starts: `total` bytes in all when known, `start_bytes` of them already on disk."""
         self.total, self.start_bytes, self.done = total, start_bytes, start_bytes
-        self.started = self.last = self.clock()
+        self.started = self.clock()
+        self.pace.restart()
         if self.stream is None:
             return
         if not self.tty:
@@ -73,10 +74,8 @@ class Progress:
 
     def update(self, done: int) -> None:
         self.done = done
-        now = self.clock()
-        if self.stream is None or now - self.last < (0.1 if self.tty else self.interval):
+        if self.stream is None or not self.pace.due():
             return
-        self.last = now
         if self.tty:
             self._draw()
         else:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import autodiff as gl
-from ..progress import clock
+from ..progress import Pace, clock
 from .compiled_step import CompiledStep
 from .module import Module
 
@@ -172,14 +172,15 @@ class _Progress:
     def __init__(self, total: int, epochs: int, enabled: bool, unit: str = "examples", stream=None, interval=10.0):
         self.total, self.epochs, self.enabled, self.unit = total, epochs, enabled, unit
         self.stream = stream or sys.stderr
-        self.tty = getattr(self.stream, "isatty", lambda: False)()
-        self.interval = 0.1 if self.tty else interval
+        self.pace = Pace(self.stream, interval, redraw=0.1, clock=time.perf_counter)
+        self.tty = self.pace.tty
         self.run_start = time.perf_counter()
         self.finished_batches = 0  # in earlier epochs
         self.start_epoch(1)
 
     def start_epoch(self, epoch: int):
-        self.epoch, self.start, self.last = epoch, time.perf_counter(), time.perf_counter()
+        self.epoch, self.start = epoch, time.perf_counter()
+        self.pace.restart()
 
     def line(self, done: int, examples: int, loss: float, accuracy: float | None) -> str:
         now = time.perf_counter()
@@ -198,10 +199,8 @@ class _Progress:
         )
 
     def update(self, done: int, examples: int, loss: float, accuracy: float | None):
-        now = time.perf_counter()
-        if not self.enabled or done == self.total or now - self.last < self.interval:
+        if not self.enabled or done == self.total or not self.pace.due():
             return
-        self.last = now
         text = self.line(done, examples, loss, accuracy)
         self.stream.write(f"\r{text}" if self.tty else text + "\n")
         self.stream.flush()
