@@ -72,6 +72,49 @@ def test_dsgd_blocks_of_a_sub_epoch_share_no_user_and_no_item(split):
             assert triples == sorted(zip(u, i, train.rating.astype(np.float32))), "an epoch must visit each rating once"
 
 
+def _one_block_worker(split, chunk, compact, monkeypatch, lr=0.01):
+    """A BlockWorker (no Ray) on user stratum 0 of u1.base cut 2 × 2, its ratings' local indices uint16 (as
+    partition() makes them) or int32 (the plain path), and CHUNK ratings a chunk."""
+    from gradlab.apps.recommender.distributed import worker
+
+    monkeypatch.setattr(worker, "CHUNK", chunk)
+    train = split[0]
+    u, i = np.unique(train.user, return_inverse=True)[1], np.unique(train.item, return_inverse=True)[1]
+    layout = Layout.cut(u, i, u.max() + 1, i.max() + 1, 2, 2, seed=0)
+    part = partition(u, i, train.rating, layout, 0, seed=0)
+    assert part.users.dtype == part.items.dtype == np.uint16  # 943 users, 1,650 items: they fit in 16 bits
+    if not compact:
+        part = part._replace(users=part.users.astype(np.int32), items=part.items.astype(np.int32))
+    hyper = {"lr": lr, "reg": 0.02, "reg_bias": 0.02, "init_std": 0.1, "factors": 8, "dtype": "float32"}
+    bw = worker.BlockWorker(0, part, len(layout.users_of(0)), 3.5, hyper, seed=0)
+    q = np.random.default_rng(1).normal(0, 0.1, (len(layout.items_of(1)), 8)).astype(np.float32)
+    return bw, q, np.zeros(len(q))
+
+
+def test_compact_local_indices_give_the_fit_of_int32_ones(split, monkeypatch):
+    """partition() stores local indices as uint16 when a stratum has at most 65,536 rows (10 bytes a rating
+    in the object store instead of 12): the compiled pass gives bit for bit the plain int32 path's result."""
+    results = []
+    for compact in (True, False):
+        bw, q, item_bias = _one_block_worker(split, 2**20, compact, monkeypatch)
+        squared = [bw.run_block(epoch, 1, q, item_bias) for epoch in (1, 2)]
+        results.append((squared, bw.p, bw.user_bias, q, item_bias))
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_block_run_chunk_by_chunk_visits_each_rating_once(split, monkeypatch):
+    """With lr = 0 a block's pass returns Σ e² over the ratings it visited: chunk by chunk (7 ratings a chunk,
+    the last one short) it is the sum over the block's ratings, each once; and the order is fresh per epoch."""
+    bw, q, item_bias = _one_block_worker(split, 7, True, monkeypatch, lr=0.0)
+    part, (lo, hi) = bw.part, bw.part.offsets[1:3]
+    users, items = part.users[lo:hi].astype(np.int64), part.items[lo:hi].astype(np.int64)
+    errors = part.ratings[lo:hi] - (3.5 + (bw.p[users] * q[items]).sum(axis=1, dtype=np.float64))
+    assert (hi - lo) % 7 and bw.run_block(1, 1, q, item_bias) == pytest.approx(np.sum(errors**2), rel=1e-6)
+    (one, q_one, bias_one), (two, q_two, bias_two) = (_one_block_worker(split, 7, True, monkeypatch) for _ in "12")
+    assert one.run_block(1, 1, q_one, bias_one) != two.run_block(2, 1, q_two, bias_two)  # same start, other order
+
+
 def test_strata_are_balanced_by_ratings_and_never_empty():
     """Each stratum holds total/parts ratings within one row's count, even with a row heavier than a stratum."""
     rng = np.random.default_rng(0)
@@ -129,14 +172,15 @@ def test_dsgd_reaches_the_serial_rmse_and_saves_where_it_ran(dsgd_fit, split, se
     assert np.all(np.diff(model.history) < 0), "the training RMSE must fall every epoch"
 
 
-def test_a_worker_lost_mid_epoch_reruns_the_epoch_to_the_same_model(dsgd_fit, split):
-    """Worker 1's process exits mid-way through epoch 2: the epoch is rerun from its checkpoint on fresh
-    workers, giving exactly the uninterrupted fit (DSGD's blocks never conflict, so timing cannot change
-    the fit); with no retries left, an error and no model."""
+def test_a_worker_lost_mid_epoch_restarts_the_fit_to_the_same_model(dsgd_fit, split):
+    """Worker 1's process exits mid-way through epoch 2: the fit starts again on fresh workers, giving
+    exactly the uninterrupted fit (DSGD's blocks never conflict, so timing cannot change the fit), and its
+    history is the second fit's alone; with no retries left, an error and no model."""
     whole = dsgd_fit[0]
     out = io.StringIO()
     recovered = train_distributed(split[0], 2, crash=(1, 2), out=out)
-    assert "a worker died in epoch 2" in out.getvalue() and recovered.hyper["retried_epochs"] == 1
+    assert "a worker died in epoch 2: starting the fit again" in out.getvalue() and recovered.hyper["restarts"] == 1
+    assert recovered.history == whole.history and len(recovered.hyper["epoch_seconds"]) == 30
     assert np.array_equal(recovered.user_factors, whole.user_factors)
     assert np.array_equal(recovered.item_factors, whole.item_factors)
     with pytest.raises(WorkerLostError, match="died in epoch 2.*no model is returned"):
@@ -145,12 +189,12 @@ def test_a_worker_lost_mid_epoch_reruns_the_epoch_to_the_same_model(dsgd_fit, sp
 
 def test_parameter_server_reaches_the_serial_rmse_despite_a_lost_worker(ray_session, split, serial):
     """ps with staleness bound 2, item rows on 2 servers, worker 1 lost in epoch 2 (worker 0 then waits on its
-    clock: the loss must still be seen at once): the epoch reruns from its checkpoint (a restarted worker
+    clock: the loss must still be seen at once): the fit starts again on fresh workers (a restarted worker
     with fresh random users would leave half the users untrained), and the test RMSE is within 0.002 of
     the serial fit's."""
     train, test = split
     model = train_distributed(train, 2, "ps", staleness=2, crash=(1, 2), progress=False)
-    assert model.hyper["retried_epochs"] == 1 and model.hyper["staleness"] == 2 and model.hyper["servers"] == 2
+    assert model.hyper["restarts"] == 1 and model.hyper["staleness"] == 2 and model.hyper["servers"] == 2
     found = model.evaluate(test).rmse
     assert found <= serial + 0.002, f"parameter-server test RMSE {found:.4f}, serial {serial:.4f}"
 

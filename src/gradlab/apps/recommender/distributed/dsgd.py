@@ -17,7 +17,7 @@ import numpy as np
 
 from .blocks import Layout, dsgd_schedule
 from .cluster import require_ray
-from .worker import BlockWorker, assemble, initial_item_rows, writable
+from .worker import BlockWorker, assemble, initial_item_rows, users_then_end, writable
 
 
 class DsgdWorker(BlockWorker):
@@ -29,7 +29,7 @@ class DsgdWorker(BlockWorker):
 
 
 class DsgdRun:
-    """The driver's side of a DSGD fit: the actors, the item strata's rows in flight, and checkpoints.
+    """The driver's side of a DSGD fit: the actors and the item strata's rows in flight.
 
     parts: one object-store reference per worker to its blocks.Partition (shipped once for the fit).
     """
@@ -40,7 +40,6 @@ class DsgdRun:
         self.workers = len(parts)
         self.item_rows = [self.ray.put(rows) for rows in initial_item_rows(layout, hyper, seed).values()]
         self.actors = [self._start(w, crash[1] if crash and crash[0] == w else None) for w in range(self.workers)]
-        self.saved = None
 
     def _start(self, rank: int, crash):
         remote = self.ray.remote(num_cpus=1, max_restarts=0)(DsgdWorker)
@@ -60,27 +59,10 @@ class DsgdRun:
             self.item_rows = moved
         return squared, [actor.take_kernel_seconds.remote() for actor in self.actors]
 
-    def checkpoint(self) -> None:
-        """Remember the epoch's starting point: each worker's users (copied in the object store), the item rows."""
-        self.saved = [actor.state.remote() for actor in self.actors], list(self.item_rows)
-
-    def recover(self) -> None:
-        """A fresh worker for each lost one, and every worker back at the last checkpoint (the survivors
-        ran ahead of it; their calls that needed the lost worker's rows have failed, so they are idle)."""
-        users, self.item_rows = self.saved[0], list(self.saved[1])
-        for w, actor in enumerate(self.actors):
-            try:
-                self.ray.get(actor.take_kernel_seconds.remote())
-            except self.ray.exceptions.RayActorError:
-                self.actors[w] = self._start(w, None)
-        for actor, state in zip(self.actors, users):
-            actor.restore.remote(state)
-
     def result(self, n_users: int, n_items: int):
         """The fitted (user_bias, item_bias, p, q) over all users and items, gathered once at the end."""
-        self.saved = None  # the last checkpoint's copies leave the object store before the result comes in
-        users = self.ray.get([actor.state.remote() for actor in self.actors])
-        return assemble(self.layout, users, dict(enumerate(self.ray.get(self.item_rows))), n_users, n_items)
+        items = dict(enumerate(self.ray.get(self.item_rows)))
+        return assemble(self.layout, users_then_end(self.actors), items, n_users, n_items)
 
     def all_actors(self) -> list:
         return list(self.actors)

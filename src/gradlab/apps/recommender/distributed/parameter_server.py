@@ -26,8 +26,8 @@ import asyncio
 import numpy as np
 
 from .blocks import Layout
-from .cluster import kill_all, require_ray
-from .worker import BlockWorker, assemble, initial_item_rows
+from .cluster import require_ray
+from .worker import BlockWorker, assemble, initial_item_rows, users_then_end
 
 
 class Server:
@@ -38,7 +38,9 @@ class Server:
     clock, so a worker held back by the bound does not block the others' pulls and pushes."""
 
     def __init__(self, groups: dict, workers: int):
-        self.restore(groups, [0] * workers)
+        self.rows = {g: (np.array(q), np.array(b)) for g, (q, b) in groups.items()}  # writable copies
+        self.version = dict.fromkeys(self.rows, 0)
+        self.done = [0] * workers
         self.changed = None
 
     async def pull(self, group: int):
@@ -71,13 +73,9 @@ class Server:
             self.changed = asyncio.Condition()
         return self.changed
 
-    async def state(self) -> tuple[dict, list[int]]:
-        return {g: (q.copy(), b.copy()) for g, (q, b) in self.rows.items()}, list(self.done)
-
-    def restore(self, groups: dict, done: list[int]) -> None:
-        self.rows = {g: (np.array(q), np.array(b)) for g, (q, b) in groups.items()}  # writable copies
-        self.version = dict.fromkeys(self.rows, 0)
-        self.done = list(done)
+    async def fitted_rows(self) -> dict:
+        """{group: (q_g, b_g)}: this shard's rows, at the end of the fit."""
+        return self.rows
 
 
 class PsWorker(BlockWorker):
@@ -104,7 +102,7 @@ class PsWorker(BlockWorker):
 
 
 class PsRun:
-    """The driver's side of a parameter-server fit: servers, workers, and epoch checkpoints."""
+    """The driver's side of a parameter-server fit: servers and workers."""
 
     def __init__(self, parts, layout: Layout, mean, hyper, seed, crash, servers: int, staleness: int | None):
         self.ray = require_ray()
@@ -116,7 +114,6 @@ class PsRun:
             server.remote({g: rows[g] for g in range(s, groups, servers)}, self.workers) for s in range(servers)
         ]
         self.actors = [self._start(w, crash[1] if crash and crash[0] == w else None) for w in range(self.workers)]
-        self.saved = None
 
     def _start(self, rank: int, crash):
         remote = self.ray.remote(num_cpus=1, max_restarts=0)(PsWorker)
@@ -130,28 +127,12 @@ class PsRun:
         results = [actor.run_epoch.remote(epoch) for actor in self.actors]
         return results, [actor.take_kernel_seconds.remote() for actor in self.actors]
 
-    def checkpoint(self) -> None:
-        self.saved = [actor.state.remote() for actor in self.actors], [server.state.remote() for server in self.servers]
-
-    def recover(self) -> None:
-        """Fresh workers (a survivor may be waiting on the lost one's clock), all back at the last checkpoint
-        with the servers; a lost server cannot be recovered from (WorkerLostError)."""
-        kill_all(self.actors)
-        users, states = self.saved
-        for server, (rows, done) in zip(self.servers, self.ray.get(states)):
-            server.restore.remote(rows, done)
-        self.actors = [self._start(w, None) for w in range(self.workers)]
-        for actor, state in zip(self.actors, users):
-            actor.restore.remote(state)
-
     def result(self, n_users: int, n_items: int):
         """The fitted (user_bias, item_bias, p, q) over all users and items."""
-        self.saved = None  # the last checkpoint's copies leave the object store before the result comes in
         items = {}
-        for rows, _ in self.ray.get([server.state.remote() for server in self.servers]):
+        for rows in self.ray.get([server.fitted_rows.remote() for server in self.servers]):
             items.update(rows)
-        users = self.ray.get([actor.state.remote() for actor in self.actors])
-        return assemble(self.layout, users, items, n_users, n_items)
+        return assemble(self.layout, users_then_end(self.actors), items, n_users, n_items)
 
     def all_actors(self) -> list:
         return [*self.actors, *self.servers]

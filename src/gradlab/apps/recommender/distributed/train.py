@@ -3,8 +3,15 @@
 The driver indexes the ratings, cuts them into one partition per worker (blocks.py) and puts each into
 Ray's object store once; workers read them in place for the whole fit. Every epoch ends with one line
 of progress (training RMSE over all workers, wall time, how much of it the workers spent in the compiled
-kernel), and a checkpoint at each epoch's start lets a lost worker's epoch be rerun from there
-(`retries` times) instead of returning a model some of whose users were never trained.
+kernel). A worker lost mid-fit starts the fit again on fresh workers (`retries` times), never a model some
+of whose users were never trained.
+
+Why again from the start, and not from a checkpoint at the epoch's start: a checkpoint of the users'
+factors would sit in the object store for the whole fit (k·4 bytes a user: 0.23× the ratings' bytes at
+MovieLens-20M's shape, k 100, in a fit whose peak is 1.9× them; benchmarks/distributed.py), to save at
+most one fit's time on a failure, which is rare. Ray Train without checkpoints and Spark (recomputing
+lost partitions from their lineage) make the same choice. DSGD's fit does not depend on timing, so the
+rerun gives the very model an uninterrupted fit would have.
 """
 
 from __future__ import annotations
@@ -58,7 +65,7 @@ def train_distributed(
     parameter-server actors (default: one per worker), the items in `item_blocks` groups (default 4 per
     worker), pulled, updated and pushed asynchronously with staleness bound `staleness` (None: unbounded).
     address None starts a local Ray cluster for the fit; "ray://host:10001" (or "auto") joins one.
-    A worker lost mid-epoch reruns the epoch from its start, at most `retries` times in the fit, then
+    A worker lost mid-fit starts the fit again on fresh workers, at most `retries` times, then
     WorkerLostError. crash=(worker, epoch) makes that worker's process exit mid-epoch (to test recovery).
 
     The model's hyper records algorithm, workers, address, the Ray version, for "ps" the staleness, item
@@ -81,25 +88,25 @@ def train_distributed(
     layout = Layout.cut(data.u, data.i, len(data.users), len(data.items), workers, groups, seed)
     hyper = {"factors": factors, "epochs": epochs, "lr": lr, "reg": reg, "reg_bias": reg_bias, "init_std": init_std}
     hyper.update(dtype=np.dtype(dtype).name, seed=seed)
-    report = _EpochReport(algorithm, epochs, workers, progress, out)
+    report = _EpochReport(algorithm, epochs, workers, len(data.r), progress, out)
+
+    def start(crash):
+        if algorithm == "dsgd":
+            return DsgdRun(parts, layout, mean, hyper, seed, crash)
+        return PsRun(parts, layout, mean, hyper, seed, crash, servers or workers, staleness)
+
     with Cluster(address, workers) as cluster:
-        parts, run = [], None
+        parts = []
         try:
-            parts = [ray.put(partition(data.u, data.i, data.r, layout, w)) for w in range(workers)]
-            if algorithm == "dsgd":
-                run = DsgdRun(parts, layout, mean, hyper, seed, crash)
-            else:
-                run = PsRun(parts, layout, mean, hyper, seed, crash, servers or workers, staleness)
-            retried = _epochs(run, epochs, retries, report, len(data.r), lr)
-            user_bias, item_bias, p, q = run.result(len(data.users), len(data.items))
-        finally:  # also on Ctrl-C: the fit's actors end here, the partitions leave the object store
-            if run is not None:
-                kill_all(run.all_actors())
-            del parts, run
+            parts += [ray.put(partition(data.u, data.i, data.r, layout, w, seed)) for w in range(workers)]
+            shape = len(data.users), len(data.items)
+            (user_bias, item_bias, p, q), restarts = _fit(start, crash, shape, epochs, retries, report, lr)
+        finally:  # also on Ctrl-C: the partitions leave the object store
+            parts.clear()
         hyper.update(algorithm=algorithm, workers=workers, address=cluster.address, ray=ray.__version__)
     if algorithm == "ps":
         hyper.update(staleness=staleness, item_blocks=groups, servers=servers or workers, missed_pushes=report.missed)
-    hyper.update(retried_epochs=retried, epoch_seconds=report.seconds, kernel_share=report.busy, kernel_cpu=report.cpu)
+    hyper.update(restarts=restarts, epoch_seconds=report.seconds, kernel_share=report.busy, kernel_cpu=report.cpu)
     seconds = time.perf_counter() - started
     return _model(data, mean, user_bias, item_bias, p, q, algorithm, hyper, report.history, titles, seconds, scale)
 
@@ -144,38 +151,46 @@ def _compact_index(train: Ratings) -> tuple[_Indexed, float]:
     return _Indexed(u, i, train.rating.astype(np.float32), users, items), mean
 
 
-def _epochs(run, epochs: int, retries: int, report, n: int, lr: float) -> int:
-    """Run the epochs, each from a checkpoint when retries are allowed; returns how many epochs were rerun."""
+def _fit(start, crash, shape: tuple[int, int], epochs: int, retries: int, report, lr: float):
+    """((user_bias, item_bias, p, q), restarts) for shape = (users, items): the epochs on the workers that
+    start(crash) makes, started again on fresh workers (without the test's crash) when a worker is lost,
+    at most `retries` times. The workers end here in every case: done, lost, or the user pressed Ctrl-C."""
     ray = require_ray()
-    retried = 0
+    for attempt in range(retries + 1):
+        run = None
+        try:
+            run = start(crash if attempt == 0 else None)
+            _epochs(run, epochs, report, lr)
+            return run.result(*shape), attempt
+        except ray.exceptions.RayActorError as error:
+            if attempt == retries:
+                raise WorkerLostError(
+                    f"a worker died in epoch {report.at} ({type(error).__name__}: {str(error).splitlines()[0]}); "
+                    f"{attempt} of {retries} restarts already used, so no model is returned. Check the "
+                    "workers' memory (each holds its share of the ratings) and the Ray logs, then train again"
+                ) from None
+            report.restart(f"a worker died in epoch {report.at}: starting the fit again on fresh workers")
+        finally:
+            if run is not None:
+                kill_all(run.all_actors())
+
+
+def _epochs(run, epochs: int, report, lr: float) -> None:
+    """Run the epochs, one progress line each; a lost worker raises RayActorError."""
+    ray = require_ray()
     for epoch in range(1, epochs + 1):
-        if retries:
-            run.checkpoint()
-        while True:
-            start = time.perf_counter()
-            try:
-                squared_refs, seconds_refs = run.submit_epoch(epoch)
-                results, kernel_seconds = _gather(ray, squared_refs), ray.get(seconds_refs)
-                break
-            except ray.exceptions.RayActorError as error:
-                if retried >= retries:
-                    raise WorkerLostError(
-                        f"a worker died in epoch {epoch} ({type(error).__name__}: {str(error).splitlines()[0]}); "
-                        f"{retried} of {retries} retries already used, so no model is returned. Check the "
-                        "workers' memory (each holds its share of the ratings) and the Ray logs, then train again"
-                    ) from None
-                retried += 1
-                report.note(f"a worker died in epoch {epoch}: rerunning the epoch from its start on fresh workers")
-                run.recover()
+        report.at = epoch
+        start = time.perf_counter()
+        squared_refs, seconds_refs = run.submit_epoch(epoch)
+        results, kernel_seconds = _gather(ray, squared_refs), ray.get(seconds_refs)
         squared = sum(r[0] if isinstance(r, tuple) else r for r in results)
         missed = [m for r in results if isinstance(r, tuple) for m in r[1]]
-        train_rmse = math.sqrt(squared / n)
+        train_rmse = math.sqrt(squared / report.ratings)
         if not math.isfinite(train_rmse):
             raise FloatingPointError(
                 f"SGD diverged in epoch {epoch} (training RMSE {train_rmse}): the learning rate {lr:g} is too large"
             )
         report.epoch(epoch, train_rmse, time.perf_counter() - start, kernel_seconds, missed)
-    return retried
 
 
 def _gather(ray, refs: list) -> list:
@@ -192,10 +207,14 @@ class _EpochReport:
     """The history of training RMSEs, and one progress line per epoch across the workers:
     dsgd epoch  3/30  train RMSE 0.9123  (4.1 s)  epoch 1.2 s, 2 workers in the kernel 86 % of it"""
 
-    def __init__(self, label: str, epochs: int, workers: int, enabled: bool, out):
-        self.label, self.epochs, self.workers, self.enabled = label, epochs, workers, enabled
+    def __init__(self, label: str, epochs: int, workers: int, ratings: int, enabled: bool, out):
+        self.label, self.epochs, self.workers, self.ratings, self.enabled = label, epochs, workers, ratings, enabled
         self.out = sys.stdout if out is None else out
         self.start = time.perf_counter()
+        self.at = 0  # the epoch running
+        self._clear()
+
+    def _clear(self) -> None:
         self.history: list[float] = []
         self.seconds: list[float] = []  # wall seconds of each epoch
         self.missed: list[float] = []  # parameter server: per epoch, the mean of the pushes a block's pull missed
@@ -218,5 +237,7 @@ class _EpochReport:
                 flush=True,
             )
 
-    def note(self, text: str) -> None:
+    def restart(self, text: str) -> None:
+        """Say why the fit starts again, and forget the epochs so far: the model's history is the last fit's."""
         print(text, file=self.out if self.enabled else sys.stderr, flush=True)
+        self._clear()
