@@ -17,7 +17,8 @@ serial trainer: what spreading SGD over workers costs and what it buys.
              Peak memory: the proportional set size (PSS, shared pages split between the processes that
              map them, so Ray's shared-memory object store counts once) summed over this process and all
              its descendants (raylet, GCS, workers), sampled every 50 ms during a 2-worker DSGD fit, minus
-             the same sum just before it (ratings loaded, Ray idle); target ≤ 2.5 × the ratings' bytes. The
+             the same sum just before it (ratings loaded, a Ray started afresh for the fit and idle, so no
+             earlier fit has touched the object store's pages); target ≤ 2.5 × the ratings' bytes. The
              same fit on 1 % of the ratings (same users, items, factors and processes) gives the part that
              does not grow with the data.
   staleness  the price of asynchrony on u1: the parameter server's test RMSE against its staleness bound
@@ -29,23 +30,23 @@ serial trainer: what spreading SGD over workers costs and what it buys.
 Ray is started once, locally (num_cpus = the most workers asked for; extra workers share the 2 cores).
 BLAS is pinned to one thread. Timings on a shared machine are noisy: compare the rows of one run.
 
-Measured (2 cores, AMD EPYC, 24 GB, shared with other work; Ray 2.60, 2026-11-29):
+Measured (2 cores, AMD EPYC, 24 GB; Ray 2.60, 2026-11-29, load average 1.2 at the start; all three parts 9 min):
   accuracy   mean RMSE u1–u5 serial 0.9098, DSGD 0.9100, PS 0.9095; worst fold +0.0009 (u1, DSGD): met.
-  scale      s/epoch serial 5.46, DSGD 1 worker 5.43, 2 workers 2.64 (2.05× one worker), PS 4.84 and 3.13
-             (1.54×, its workers got 1.49 cores of 2 while computing); Ray's overhead 1–7 % of the epoch.
-             In three earlier runs with busier neighbours 2 workers got 0.7–1.1 cores and 1.0–1.4× came out.
-             Peak memory 2.25–2.84× the ratings' bytes over four runs, of which ~390 MiB (1.7×) is fixed
-             (two worker processes with Numba and the factors) and 0.5–1.2× grows with the ratings.
-             Since each worker holds one block's int32 order at a time (not one over all its ratings plus a
-             block-sized temporary) and returns its checkpoints without an extra copy: peak 1.71× and 3.04×
-             in two runs (391 and 696 MiB; fixed 312 and 349 MiB, growing 0.34× and 1.52×: the growing part
-             is 1× more when the object store's copy of the ratings lands on pages no earlier fit touched),
-             DSGD 2 workers 2.57 and 3.47 s/epoch (load average 9.9, then 1–4). Not yet reliably ≤ 2.5×.
-             A worker process is ~210 MiB PSS before any data: Ray's worker ~80, Numba and gradlab's
-             imports ~75, the compiled kernel loaded from Numba's cache ~55.
-             On a quiet machine (load average 0.2; --parts scale --rounds 2): s/epoch serial 5.26, DSGD 5.23
-             and 2.34 (2.23×, the workers got 1.96 cores), PS 4.52 and 2.19 (2.07×, 1.91 cores): both meet
-             ≥ 1.6×; peak memory 2.85× (337 MiB fixed, 1.38× growing): not met.
+  scale      s/epoch serial 5.38, DSGD 3.87 on 1 worker and 1.85 on 2 (2.09×; the workers got 1.95 cores),
+             PS 3.82 and 1.93 (1.98×; 1.87 cores): both meet ≥ 1.6×. Ray's overhead 0–4 % (DSGD), 1–8 % (PS).
+             One worker beats the serial pass: it reads 10 bytes a rating (uint16 local item indices) against
+             the serial pass's 24, in chunks of 2^20 ratings (the kernel alone over 20 M: 4.0 s chunk by chunk,
+             4.5–5.0 s in one random order over all of them; the same training RMSE to four digits).
+             Peak memory 1.93× the ratings' bytes (441 MiB): 223 MiB does not grow with the ratings (two worker
+             processes with Numba, ~56 MiB each, the compiled kernel and the users' factors), 0.95× does (the
+             object store's copy of the ratings, 10 bytes a rating, and the item rows in flight): met.
+             Before this run it was 2.85×: an epoch checkpoint of the users' factors in the object store (a lost
+             worker now restarts the fit; −60 MiB), 4 bytes a rating of block for its shuffled order (now 4 MiB
+             a chunk; −32), int32 item indices (−38), the fitted factors gathered while every worker was alive
+             and the model's seen-items lists grouped by an int64 argsort (0.3 GB; now a counting sort, the
+             size of its result). Earlier runs also landed the object store's copy on pages that previous fits
+             had touched (counted in `before`), which made the figure swing by 1×: each memory fit now has a
+             Ray of its own.
   staleness  test RMSE on u1 moves by less than 0.001 whatever the bound (0 … ∞), the workers (1 … 8) or
              the blocks per epoch (1 … 16): the realised staleness stays below one missed push a block
              (0.5 with one block an epoch), and item rows change little within a block.
@@ -186,10 +187,19 @@ def _serial_epoch_seconds(ratings, factors: int, epochs: int) -> list[float]:
 
 
 def _fit_memory(ratings, epochs: int) -> tuple[int, int]:
-    """(PSS before, peak PSS during) a 2-worker DSGD fit, over this process and its descendants."""
-    time.sleep(5)  # the previous fit's worker processes are gone, Ray's idle workers started
+    """(PSS before, peak PSS during) a 2-worker DSGD fit, over this process and its descendants, in a Ray
+    started afresh for it: the object store's pages that earlier fits touched stay resident (counted in
+    `before`), and a fit landing on them would look cheaper than it is."""
+    import ray
+
+    cpus = int(ray.cluster_resources().get("CPU", 2))
+    ray.shutdown()
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    time.sleep(5)  # Ray's idle workers started
     with PeakMemory() as probe:
         train_distributed(ratings, 2, "dsgd", epochs=epochs, progress=False)
+    ray.shutdown()
+    ray.init(num_cpus=cpus, include_dashboard=False, log_to_driver=False)  # as the other parts found it
     return probe.before, probe.peak
 
 
