@@ -226,7 +226,7 @@ def test_the_command_trains_on_ray_and_the_parser_offers_every_algorithm(ray_ses
     argv = ["recommend", "train", "--data", str(DATA), "--workers", "2", "--algorithm", "ps", "--staleness", "1"]
     assert main([*argv, "--epochs", "3", "--factors", "10", "--save", str(path), "--quiet"]) == 0
     printed = capsys.readouterr().out
-    assert "fitting sgd by ps on 2 workers" in printed and "test on u1.test: RMSE" in printed
+    assert "fitting sgd by ps with staleness bound 1 on 2 workers" in printed and "test on u1.test: RMSE" in printed
     model = FactorModel.load(path)
     assert model.method == "ps" and model.hyper["workers"] == 2 and model.hyper["staleness"] == 1
     for algorithm in ALGORITHMS:
@@ -253,7 +253,9 @@ def test_an_address_nobody_answers_on_fails_at_once_with_a_sentence():
     _check_reachable("auto")  # no port: left to Ray
 
 
-def test_more_local_workers_than_cores_are_started_with_a_note(monkeypatch, capsys):
+def test_more_local_workers_than_cores_are_started_with_a_note_and_far_more_refused(monkeypatch, capsys):
+    """Up to 4 a core share the cores (with a note); more are refused before Ray starts (found by a new-user
+    trial: --workers 99 on 2 cores ran, at 200 s an epoch, with a process of ~110 MB a worker)."""
     from gradlab.apps.recommender.distributed import cluster
 
     started = {}
@@ -282,3 +284,7 @@ def test_more_local_workers_than_cores_are_started_with_a_note(monkeypatch, caps
     with cluster.Cluster(None, 2):
         pass
     assert "note:" not in capsys.readouterr().err
+    started.clear()
+    with pytest.raises(ValueError, match=r"--workers 9: a local cluster runs at most 8 workers.*use --workers 2"):
+        cluster.Cluster(None, 9).__enter__()
+    assert not started, "Ray must not start for a refused worker count"

@@ -46,7 +46,11 @@ SIMILAR_REASON = (
 def add_distributed_arguments(train) -> None:
     """--workers, --address, --algorithm and --staleness on the `recommend train` parser (recommender/distributed/)."""
     group = train.add_argument_group("distributed training on Ray (pip install 'gradlab[distributed]')")
-    group.add_argument("--workers", type=whole(1), help="train SGD on N Ray workers (default: one machine, no Ray)")
+    group.add_argument(
+        "--workers",
+        type=whole(1),
+        help="train SGD on N Ray workers (default: one machine, no Ray); a local cluster takes up to 4 a core",
+    )
     group.add_argument(
         "--address", help="join this Ray cluster, e.g. ray://head:10001 (default: start a local one for the fit)"
     )

@@ -12,6 +12,9 @@ import socket
 import sys
 
 INSTALL = "pip install 'gradlab[distributed]'"
+# More workers than cores only share the cores (a way to study staleness); far more only fill the memory
+# (a worker process is ~110 MB before its data) and flood Ray's scheduler (99 on 2 cores: 200 s an epoch).
+LOCAL_WORKERS_A_CORE = 4
 
 
 class RayMissingError(ImportError):
@@ -52,10 +55,19 @@ class Cluster:
         ray = require_ray()
         # a cluster started here only listens on this machine: no token to write or to share
         os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+        if not sys.stdout.isatty():  # Ray colours its own messages; in a log file the colour codes are noise
+            os.environ.setdefault("RAY_COLOR_PREFIX", "0")
         if not ray.is_initialized():
             options = {"include_dashboard": False, "log_to_driver": False, "configure_logging": False}
             if self.requested is None:
                 cores = os.cpu_count() or 1
+                if self.workers > LOCAL_WORKERS_A_CORE * cores:
+                    raise ValueError(
+                        f"--workers {self.workers}: a local cluster runs at most {LOCAL_WORKERS_A_CORE * cores} "
+                        f"workers on this machine's {cores} cores ({LOCAL_WORKERS_A_CORE} a core: each worker is a "
+                        f"process of ~110 MB with its own share of a core); use --workers {cores}, or join a "
+                        "cluster with more CPUs (--address)"
+                    )
                 if self.workers > cores:
                     print(
                         f"note: {self.workers} workers on this machine's {cores} cores share them: each runs "

@@ -20,8 +20,9 @@ def run_train_distributed(args, train, test, titles, where: str, save_to, out=No
         options = _options(args)
         algorithm = args.algorithm or "dsgd"
         cluster = args.address or "a local Ray cluster"
+        bound = "" if args.staleness is None else f" with staleness bound {args.staleness}"
         print(
-            f"fitting sgd by {algorithm} on {args.workers} workers ({cluster}) on {where.format(n=len(train))}",
+            f"fitting sgd by {algorithm}{bound} on {args.workers} workers ({cluster}) on {where.format(n=len(train))}",
             file=out,
             flush=True,
         )

@@ -40,6 +40,7 @@ class DsgdRun:
         self.workers = len(parts)
         self.item_rows = [self.ray.put(rows) for rows in initial_item_rows(layout, hyper, seed).values()]
         self.actors = [self._start(w, crash[1] if crash and crash[0] == w else None) for w in range(self.workers)]
+        self.submitted = []
 
     def _start(self, rank: int, crash):
         remote = self.ray.remote(num_cpus=1, max_restarts=0)(DsgdWorker)
@@ -57,7 +58,13 @@ class DsgdRun:
                 moved[b], block_squared = actor.update.options(num_returns=2).remote(epoch, b, self.item_rows[b])
                 squared.append(block_squared)
             self.item_rows = moved
-        return squared, [actor.take_kernel_seconds.remote() for actor in self.actors]
+        seconds = [actor.take_kernel_seconds.remote() for actor in self.actors]
+        self.submitted = [*squared, *seconds]
+        return squared, seconds
+
+    def pending(self) -> list:
+        """The references to the last epoch's results that the driver holds (collected after a failure)."""
+        return [*self.submitted, *self.item_rows]
 
     def result(self, n_users: int, n_items: int):
         """The fitted (user_bias, item_bias, p, q) over all users and items, gathered once at the end."""

@@ -114,6 +114,7 @@ class PsRun:
             server.remote({g: rows[g] for g in range(s, groups, servers)}, self.workers) for s in range(servers)
         ]
         self.actors = [self._start(w, crash[1] if crash and crash[0] == w else None) for w in range(self.workers)]
+        self.submitted = []
 
     def _start(self, rank: int, crash):
         remote = self.ray.remote(num_cpus=1, max_restarts=0)(PsWorker)
@@ -125,7 +126,13 @@ class PsRun:
     def submit_epoch(self, epoch: int):
         """Start every worker on the epoch; returns ((Σe², missed) references, kernel-seconds references)."""
         results = [actor.run_epoch.remote(epoch) for actor in self.actors]
-        return results, [actor.take_kernel_seconds.remote() for actor in self.actors]
+        seconds = [actor.take_kernel_seconds.remote() for actor in self.actors]
+        self.submitted = [*results, *seconds]
+        return results, seconds
+
+    def pending(self) -> list:
+        """The references to the last epoch's results that the driver holds (collected after a failure)."""
+        return list(self.submitted)
 
     def result(self, n_users: int, n_items: int):
         """The fitted (user_bias, item_bias, p, q) over all users and items."""

@@ -163,16 +163,29 @@ def _fit(start, crash, shape: tuple[int, int], epochs: int, retries: int, report
             _epochs(run, epochs, report, lr)
             return run.result(*shape), attempt
         except ray.exceptions.RayActorError as error:
+            _abandon(ray, run)
+            lost = "a worker" if isinstance(run, DsgdRun) else "a worker or a parameter server"
             if attempt == retries:
                 raise WorkerLostError(
-                    f"a worker died in epoch {report.at} ({type(error).__name__}: {str(error).splitlines()[0]}); "
+                    f"{lost} died in epoch {report.at} ({type(error).__name__}: {str(error).splitlines()[0]}); "
                     f"{attempt} of {retries} restarts already used, so no model is returned. Check the "
                     "workers' memory (each holds its share of the ratings) and the Ray logs, then train again"
                 ) from None
-            report.restart(f"a worker died in epoch {report.at}: starting the fit again on fresh workers")
+            report.restart(f"{lost} died in epoch {report.at}: starting the fit again on fresh workers")
         finally:
             if run is not None:
                 kill_all(run.all_actors())
+
+
+def _abandon(ray, run) -> None:
+    """End every actor of a failed attempt (a survivor may be waiting on the lost one) and collect the results
+    its last epoch left, errors by now: otherwise Ray reports them as unhandled, long after the fit recovered."""
+    kill_all(run.all_actors())
+    for ref in run.pending():
+        try:
+            ray.get(ref, timeout=10)
+        except Exception:  # the error we already acted on, or its echo from another actor
+            pass
 
 
 def _epochs(run, epochs: int, report, lr: float) -> None:
