@@ -141,6 +141,11 @@ def test_synth_command_writes_what_make_ratings_makes(tmp_path, capsys):
     assert all(np.array_equal(a, b) for a, b in zip(columns(made), columns(open_ratings(tmp_path / "s"))))
     assert main(["data", "synth", "--ratings", "101", "--users", "10", "--items", "10", "--out", str(tmp_path)]) == 2
     assert "more than the 100 distinct (user, item) pairs" in capsys.readouterr().err
+    (tmp_path / "a-file").write_text("kept")
+    taken = str(tmp_path / "a-file")
+    assert main(["data", "synth", "--ratings", "50", "--users", "9", "--items", "9", "--out", taken]) == 2
+    assert "it is a file, not a folder; give --out a new or empty folder" in capsys.readouterr().err
+    assert (tmp_path / "a-file").read_text() == "kept"
 
 
 # --- MovieLens 1M/10M/20M/25M: files in the published formats, built here --------------------------

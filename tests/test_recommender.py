@@ -297,8 +297,13 @@ def test_loading_errors_say_what_is_wrong(tmp_path):
     with pytest.raises(ValueError, match="not a gradlab recommender model"):
         FactorModel.load(tmp_path / "other.npz")
     (tmp_path / "junk.npz").write_bytes(b"not a zip file")
-    with pytest.raises(ValueError, match="not a readable .npz file"):
+    with pytest.raises(ValueError, match="not a readable .npz file.*train and save the model again"):
         FactorModel.load(tmp_path / "junk.npz")
+    (tmp_path / "passwd").write_text("root:x:0:0:root:/root:/bin/bash\n")  # a file that is no model at all
+    with pytest.raises(ValueError, match="not a readable .npz file") as error:
+        FactorModel.load(tmp_path / "passwd")
+    assert "pass a model file that `gradlab recommend train --save FILE.npz` wrote" in str(error.value)
+    assert f"--save {tmp_path / 'passwd'}" not in str(error.value), "never advise writing a model over another file"
 
 
 @needs_data

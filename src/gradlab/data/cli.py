@@ -137,7 +137,11 @@ def _run_synth(args) -> int:
         print(f"gradlab data synth: {error}", file=sys.stderr)
         return 2
     except OSError as error:
-        print(f"gradlab data synth: cannot write into {args.out}: {error}", file=sys.stderr)
+        if Path(args.out).expanduser().exists() and not Path(args.out).expanduser().is_dir():
+            reason = "it is a file, not a folder; give --out a new or empty folder"
+        else:
+            reason = error.strerror or str(error)
+        print(f"gradlab data synth: cannot write into {args.out}: {reason}", file=sys.stderr)
         return 2
     seconds = time.monotonic() - start
     print(

@@ -252,7 +252,11 @@ def _read_model_file(path, check_headers, check_arrays, text: tuple, options: st
     train = f"gradlab recommend train{options} --save {path}"
     if not path.is_file():
         raise FileNotFoundError(f"no model file at {path}: train one first ({train})")
-    arrays = read_npz(path, check_headers, text=text, remedy=f"train and save the model again ({train})")
+    if path.suffix == ".npz":
+        remedy = f"train and save the model again ({train})"
+    else:  # some other file: never advise writing a model over it
+        remedy = f"pass a model file that `gradlab recommend train{options} --save FILE.npz` wrote"
+    arrays = read_npz(path, check_headers, text=text, remedy=remedy)
     try:
         info = check_arrays(arrays)
     except ModelFileError as error:
