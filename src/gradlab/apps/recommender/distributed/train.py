@@ -163,7 +163,8 @@ def _fit(start, crash, shape: tuple[int, int], epochs: int, retries: int, report
             _epochs(run, epochs, report, lr)
             return run.result(*shape), attempt
         except ray.exceptions.RayActorError as error:
-            _abandon(ray, run)
+            if run is not None:
+                _abandon(ray, run)
             lost = "a worker" if isinstance(run, DsgdRun) else "a worker or a parameter server"
             if attempt == retries:
                 raise WorkerLostError(
