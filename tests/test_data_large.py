@@ -21,7 +21,7 @@ import pytest
 
 from gradlab.cli import main
 from gradlab.data import movielens_large, synthetic
-from gradlab.data.checksums import CHECKSUMS_FILE, read_checksums, write_checksums
+from gradlab.data.checksums import CHECKSUMS_FILE, ChecksumError, read_checksums, write_checksums
 from gradlab.data.movielens import Ratings
 from gradlab.data.synthetic import load_truth, make_ratings, open_ratings, write_ratings
 from test_download import Handler
@@ -261,7 +261,7 @@ def test_a_wrong_header_or_missing_file_says_what_to_do(tmp_path):
 def test_a_file_that_does_not_match_its_listed_sum_is_refused(tmp_path):
     write_release(tmp_path, "20m")
     write_checksums(tmp_path, {"ratings.csv": hashlib.sha256(b"something else").hexdigest()})
-    with pytest.raises(ValueError, match="ratings.csv: SHA-256 checksum mismatch"):
+    with pytest.raises(ChecksumError, match="ratings.csv: SHA-256 checksum mismatch"):
         movielens_large.load_movielens("20m", tmp_path)
     assert len(movielens_large.load_movielens("20m", tmp_path, verify=False)) == len(RAW)
 

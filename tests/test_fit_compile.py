@@ -177,3 +177,30 @@ def test_compiled_step_replays_and_reports_its_traces():
     assert compiled.compiled and compiled.traces == 1 and compiled.reason == ""
     assert losses[-1] < losses[0]
     assert CompiledStep(step, model, opt, enabled=False).reason == "compile=False"
+
+
+def test_state_is_kept_before_every_call_gl_compile_would_trace_again(monkeypatch):
+    """CompiledStep keeps the model's state before a call that may trace, judged by gl.compile's own cache key:
+    an argument that turns into a leaf (requires_grad) traces again, so its state must be kept too (a key
+    that saw only shapes and dtypes would call it replayed, and a refused trace could not be undone)."""
+    model = nn.Sequential(nn.Linear(3, 1, seed=0))
+    opt = optim.SGD(model.parameters(), lr=0.1)
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = gl.mse(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    compiled = CompiledStep(step, model, opt)
+    kept = []
+    save = compiled._save
+    monkeypatch.setattr(compiled, "_save", lambda: kept.append(compiled.traces) or save())
+    x, y = rng.standard_normal((8, 3)), np.ones((8, 1))
+    for _ in range(3):
+        compiled(gl.Tensor(x), y)
+    # kept before the trace and before the first replay (only a replay proves calls like it no longer trace)
+    assert kept == [0, 1] and compiled.traces == 1
+    compiled(gl.Tensor(x, requires_grad=True), y)
+    assert kept == [0, 1, 1] and compiled.traces == 2

@@ -189,17 +189,11 @@ def run(args, out=None) -> int:
 
 def _options(args) -> dict:
     """The fitter's keyword arguments from the flags given, refusing flags the chosen model does not take."""
-    takes = {
-        "sgd": ("factors", "epochs", "lr", "reg", "reg_bias"),
-        "svdpp": ("factors", "epochs", "lr", "reg", "reg_bias", "reg_y", "lr_decay"),
-        "als": ("factors", "epochs", "reg", "reg_bias"),
-        "baseline": ("epochs",),
-        "ease": ("reg",),
-        "wmf": ("factors", "epochs", "reg", "alpha"),
-        "bpr": ("factors", "epochs", "lr", "reg"),
-        "popularity": (),
-    }[args.model]
+    from .recommender import DEFAULTS
+    from .recommender.ranking import RANKING_DEFAULTS
+
     names = ("factors", "epochs", "lr", "reg", "reg_bias", "reg_y", "lr_decay", "alpha")
+    takes = [name for name in names if name in {**DEFAULTS, **RANKING_DEFAULTS}[args.model]]  # what it has defaults for
     given = {name: getattr(args, name, None) for name in names}
     given = {name: value for name, value in given.items() if value is not None}
     refused = [name for name in given if name not in takes]

@@ -163,7 +163,7 @@ def _count_and_check(path: Path, skip: int, verify: bool) -> int:
             if digest:
                 digest.update(chunk)
     if digest and digest.hexdigest() != listed:
-        raise ValueError(
+        raise ChecksumError(
             f"{path}: SHA-256 checksum mismatch: the file's sum is {digest.hexdigest()}, {CHECKSUMS_FILE} beside it "
             f"lists {listed}. The file is incomplete, corrupt or edited: download it again, or pass verify=False"
         )

@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import autodiff as gl
 from ..autodiff.compile import CompileError
+from ..autodiff.compile.compiled import signature
 from .module import Module
 
 __all__ = ["CompiledStep"]
@@ -42,7 +43,7 @@ class CompiledStep:
     def __call__(self, *args):
         if not self.compiled:
             return self.step(*args)
-        key = (self.model.training, *map(_argument_key, args))
+        key = (self.model.training, signature(args))  # gl.compile's own cache key, and the training flag
         saved = None if key in self._seen else self._save()
         traces = self.compiled_step.traces
         try:
@@ -74,13 +75,3 @@ class CompiledStep:
             self.optimizer.load_state_dict(optimizer)
         for generator, position in generators:
             generator.bit_generator.state = position
-
-
-def _argument_key(a):
-    """What of an argument decides whether gl.compile traces again: shape and dtype, or the value."""
-    if isinstance(a, (gl.Tensor, np.ndarray)):
-        data = a.data if isinstance(a, gl.Tensor) else a
-        return data.shape, data.dtype
-    if isinstance(a, (bool, int, float, str, type(None))):
-        return a
-    return id(a)

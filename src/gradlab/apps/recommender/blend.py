@@ -31,7 +31,7 @@ import numpy as np
 from ...data.movielens import Ratings
 from .baseline import fit_baseline
 from .hyper import BLEND_DEFAULTS, _check_hyper
-from .kernels import _co_rated, _knn_predict, _shrunk_correlation
+from .kernels import _co_rated, _knn_predict, _row_pointers, _shrunk_correlation
 from .metrics import Scores, mae, rmse
 from .model import FactorModel
 from .svdpp import fit_svdpp
@@ -95,8 +95,7 @@ def fit_item_knn(
     by_user = np.argsort(u * n_items + i)  # grouped by user, each user's items in increasing order
     u, i = u[by_user], i[by_user]
     residuals = train.rating[by_user] - _biases(baseline, u, i)
-    indptr = np.zeros(n_users + 1, dtype=np.int64)
-    np.cumsum(np.bincount(u, minlength=n_users), out=indptr[1:])
+    indptr = _row_pointers(u, n_users)
     # float32 sums: 16 bytes a pair, one cache line per update; the sums are of at most a few hundred terms
     sums = np.zeros((n_items, n_items, 4), dtype=np.float32)
     _co_rated(indptr, i, residuals.astype(np.float32), sums)

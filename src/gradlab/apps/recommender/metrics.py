@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ...data.movielens import Ratings
+from .ranking_metrics import top_n_scores
 
 if TYPE_CHECKING:
     from .model import FactorModel
@@ -76,21 +77,7 @@ def precision_recall_at_k(model: FactorModel, test: Ratings, k: int = 10, thresh
         precision@k = hits / k,   recall@k = hits / (relevant items)
     averaged over those users. Ranking over every unrated item (not only the test items) is the
     realistic setting, and much harsher than rating prediction: a model can rate well and rank poorly.
+    Two of the numbers ranking_metrics.top_n_scores computes (with NDCG, MAP and coverage).
     """
-    u = model.users.index(test.user)
-    i = model.items.index(test.item)
-    liked = (test.rating >= threshold) & (u >= 0)
-    relevant: dict[int, set] = {}
-    for user, item, raw in zip(u[liked], i[liked], test.item[liked]):
-        # an item unseen in training can never be recommended, but still counts as relevant (a miss)
-        relevant.setdefault(int(user), set()).add(int(item) if item >= 0 else ("unseen", raw))
-    precisions, recalls = [], []
-    for user, items in relevant.items():
-        scores = model._scores_for(user)
-        scores[model.rated_items[model.rated_indptr[user] : model.rated_indptr[user + 1]]] = -np.inf
-        hits = len(items.intersection(int(j) for j in _top(scores, k)))
-        precisions.append(hits / k)
-        recalls.append(hits / len(items))
-    if not precisions:
-        return RankingScores(float("nan"), float("nan"), k, 0)
-    return RankingScores(float(np.mean(precisions)), float(np.mean(recalls)), k, len(precisions))
+    scores = top_n_scores(model, test, k, threshold)
+    return RankingScores(scores.precision, scores.recall, k, scores.users)

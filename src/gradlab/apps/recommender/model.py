@@ -52,13 +52,18 @@ class _Catalogue:
             return self.items.ids[:0]
         return self.items.ids[self._rated(u)]
 
+    @property
+    def popularity(self) -> np.ndarray:
+        """How many training users rated (saw) each item."""
+        return np.bincount(self.rated_items, minlength=len(self.items))
+
     def _rated(self, u: int) -> np.ndarray:
         """Indices of the items user index u rated in training: left out of u's recommendations."""
         return self.rated_items[self.rated_indptr[u] : self.rated_indptr[u + 1]]
 
     def _most_similar(self, scores: np.ndarray, j: int, n: int, min_ratings: int) -> list[Recommendation]:
         """The n best-scored items other than j among those rated at least min_ratings times in training."""
-        eligible = np.bincount(self.rated_items, minlength=len(self.items)) >= min_ratings
+        eligible = self.popularity >= min_ratings
         eligible[j] = False
         scores = np.where(eligible, scores, -np.inf)
         return [self._recommendation(k, scores[k]) for k in _top(scores, min(n, int(eligible.sum())))]

@@ -22,7 +22,7 @@ _SAVED = (
     "mean", "user_bias", "item_bias", "user_factors", "item_factors", "user_ids", "item_ids", "scale",
     "rated_indptr", "rated_items", "titles", "info", "history",
 )  # fmt: skip
-_TEXT = ("format", "info", "titles", "user_ids", "item_ids")  # the arrays that may hold text
+_TEXT = ("format", "info", "titles", "user_ids", "item_ids")  # the arrays that may hold text (both kinds)
 
 
 def _damaged(problem: str) -> ModelFileError:
@@ -48,39 +48,52 @@ def _needs(headers: dict, saved: tuple):
     return need
 
 
-def _check_model_headers(headers: dict) -> None:
-    """The shapes and dtypes of a saved model's arrays against each other, from their .npy headers alone."""
+def _check_shared_headers(headers: dict, saved: tuple, kind: str, format_: str):
+    """The headers every saved recommender shares (format, info, history, ids, factors, item biases, each
+    user's rated items, titles), checked against each other; returns (need, users, items) for the checks of
+    one kind's own arrays."""
     if "format" not in headers:
-        raise ModelFileError(f"not a gradlab recommender model (expected format {FORMAT!r})")
-    need = _needs(headers, _SAVED)
+        raise ModelFileError(f"not a gradlab {kind} model (expected format {format_!r})")
+    need = _needs(headers, saved)
     for name in ("format", "info"):
         need(name, (), "U", "text")
-    need("mean", (), "f", "a number")
-    need("scale", (2,), "f", "numbers")
     need("history", (None,), "f", "numbers")
     (users,) = need("user_ids", (None,), "iuU", "whole numbers or text")
     (items,) = need("item_ids", (None,), "iuU", "whole numbers or text")
     per_user, per_item = f"user_ids lists {users:,} users", f"item_ids lists {items:,} items"
-    need("user_bias", (users,), "f", "numbers", per_user)
-    need("item_bias", (items,), "f", "numbers", per_item)
     _, k = need("user_factors", (users, None), "f", "numbers", per_user)
     need("item_factors", (items, k), "f", "numbers", f"{per_item} and user_factors has {k} columns")
-    for name in ("user_factors", "item_factors"):
-        if headers[name].dtype not in (np.float32, np.float64):
-            raise _damaged(f"{name} holds {headers[name].dtype}, where a model holds float32 or float64")
+    need("item_bias", (items,), "f", "numbers", per_item)
     need("rated_indptr", (users + 1,), "iu", "whole numbers", f"{per_user} (and it has one entry more)")
     need("rated_items", (None,), "iu", "whole numbers")
     need("titles", (items if headers["titles"].shape != (0,) else 0,), "U", "text", per_item)
+    return need, users, items
+
+
+def _check_model_headers(headers: dict) -> None:
+    """The shapes and dtypes of a saved model's arrays against each other, from their .npy headers alone."""
+    need, users, _ = _check_shared_headers(headers, _SAVED, "recommender", FORMAT)
+    need("mean", (), "f", "a number")
+    need("scale", (2,), "f", "numbers")
+    need("user_bias", (users,), "f", "numbers", f"user_ids lists {users:,} users")
+    for name in ("user_factors", "item_factors"):
+        if headers[name].dtype not in (np.float32, np.float64):
+            raise _damaged(f"{name} holds {headers[name].dtype}, where a model holds float32 or float64")
+
+
+def _info(arrays: dict, kind: str, format_: str):
+    """The saved info (JSON), once the format is known to be format_; None when it is not JSON."""
+    if str(arrays["format"]) != format_:
+        raise ModelFileError(f"not a gradlab {kind} model (format {str(arrays['format'])!r}, not {format_!r})")
+    try:
+        return json.loads(str(arrays["info"]))
+    except ValueError:
+        return None
 
 
 def _check_model_arrays(arrays: dict) -> dict:
     """The contents of a saved model's arrays, once read; returns its info (method, hyper, fit_seconds)."""
-    if str(arrays["format"]) != FORMAT:
-        raise ModelFileError(f"not a gradlab recommender model (format {str(arrays['format'])!r}, not {FORMAT!r})")
-    try:
-        info = json.loads(str(arrays["info"]))
-    except ValueError:
-        info = None
+    info = _info(arrays, "recommender", FORMAT)
     _check_shared_arrays(arrays, info, ("mean", "scale", "user_bias", "item_bias", "user_factors", "item_factors"))
     if not arrays["scale"][0] <= arrays["scale"][1]:
         raise _damaged(f"scale {tuple(arrays['scale'].tolist())} runs from high to low")
@@ -114,39 +127,20 @@ _RANKING_SAVED = (
     "info", "user_ids", "item_ids", "user_factors", "item_factors", "item_bias", "item_weights", "rated_indptr",
     "rated_items", "titles", "history",
 )  # fmt: skip
-_RANKING_TEXT = ("format", "info", "titles", "user_ids", "item_ids")
 _RANKING_METHODS = ("ease", "wmf", "bpr", "popularity")
 
 
 def _check_ranking_headers(headers: dict) -> None:
     """The shapes and dtypes of a saved ranking model's arrays against each other, from their .npy headers."""
-    if "format" not in headers:
-        raise ModelFileError(f"not a gradlab ranking model (expected format {RANKING_FORMAT!r})")
-    need = _needs(headers, _RANKING_SAVED)
-    for name in ("format", "info"):
-        need(name, (), "U", "text")
-    need("history", (None,), "f", "numbers")
-    (users,) = need("user_ids", (None,), "iuU", "whole numbers or text")
-    (items,) = need("item_ids", (None,), "iuU", "whole numbers or text")
-    per_user, per_item = f"user_ids lists {users:,} users", f"item_ids lists {items:,} items"
-    _, k = need("user_factors", (users, None), "f", "numbers", per_user)
-    need("item_factors", (items, k), "f", "numbers", f"{per_item} and user_factors has {k} columns")
-    need("item_bias", (items,), "f", "numbers", per_item)
+    need, _, items = _check_shared_headers(headers, _RANKING_SAVED, "ranking", RANKING_FORMAT)
     weights = headers["item_weights"].shape
-    need("item_weights", (0, 0) if weights == (0, 0) else (items, items), "f", "numbers", f"{per_item} (or none)")
-    need("rated_indptr", (users + 1,), "iu", "whole numbers", f"{per_user} (and it has one entry more)")
-    need("rated_items", (None,), "iu", "whole numbers")
-    need("titles", (items if headers["titles"].shape != (0,) else 0,), "U", "text", per_item)
+    why = f"item_ids lists {items:,} items (or none)"
+    need("item_weights", (0, 0) if weights == (0, 0) else (items, items), "f", "numbers", why)
 
 
 def _check_ranking_arrays(arrays: dict) -> dict:
     """The contents of a saved ranking model's arrays, once read; returns its info (method, hyper, fit_seconds)."""
-    if str(arrays["format"]) != RANKING_FORMAT:
-        raise ModelFileError(f"not a gradlab ranking model (format {str(arrays['format'])!r}, not {RANKING_FORMAT!r})")
-    try:
-        info = json.loads(str(arrays["info"]))
-    except ValueError:
-        info = None
+    info = _info(arrays, "ranking", RANKING_FORMAT)
     _check_shared_arrays(arrays, info, ("user_factors", "item_factors", "item_bias", "item_weights"))
     if info["method"] not in _RANKING_METHODS:
         raise _damaged(f"info names the method {info['method']!r}, not one of {', '.join(_RANKING_METHODS)}")

@@ -21,7 +21,6 @@ random tenth of u1.base held out for validation (benchmarks/ranking.py --search)
 from __future__ import annotations
 
 import json
-import sys
 import time
 import zipfile
 from dataclasses import dataclass, field
@@ -34,10 +33,11 @@ from ...data.movielens import IdMap, Ratings
 from .bpr import bpr_factors
 from .ease import ease_weights
 from .hyper import _check_hyper
+from .kernels import _row_pointers
 from .metrics import _top
 from .model import FactorModel, Recommendation, _Catalogue, _cosines, _read_model_file, _write_model_file
-from .modelfile import _RANKING_TEXT, RANKING_FORMAT, _check_ranking_arrays, _check_ranking_headers
-from .training import _csr, _index, _titles_for
+from .modelfile import _TEXT, RANKING_FORMAT, _check_ranking_arrays, _check_ranking_headers
+from .training import _csr, _index, _Progress, _titles_for
 from .wmf import wmf_factors
 
 RANKING_DEFAULTS = {
@@ -73,11 +73,6 @@ class RankingModel(_Catalogue):
 
     def __repr__(self):
         return f"RankingModel({self.method}, {len(self.users):,} users, {len(self.items):,} items)"
-
-    @property
-    def popularity(self) -> np.ndarray:
-        """How many training users saw each item."""
-        return np.bincount(self.rated_items, minlength=len(self.items))
 
     def scores_for_users(self, users: np.ndarray) -> np.ndarray:
         """s_ui for the given user indices (rows) and every item (columns), in float64."""
@@ -145,9 +140,7 @@ class RankingModel(_Catalogue):
     def load(cls, path) -> RankingModel:
         """Read a model written by save(), every array checked against the others before it is used
         (modelfile.py). Raises FileNotFoundError, or ModelFileError naming the file and what is wrong."""
-        arrays, info = _read_model_file(
-            path, _check_ranking_headers, _check_ranking_arrays, _RANKING_TEXT, " --model ease"
-        )
+        arrays, info = _read_model_file(path, _check_ranking_headers, _check_ranking_arrays, _TEXT, " --model ease")
         titles = arrays["titles"]
         return cls(
             method=info["method"],
@@ -175,8 +168,7 @@ class _Seen:
         n_users, n_items = len(data.users), len(data.items)
         keys = np.unique(data.u * n_items + data.i)  # sorted by user, then item; repeats gone
         self.rows, self.cols = keys // n_items, keys % n_items
-        self.indptr = np.zeros(n_users + 1, dtype=np.int64)
-        np.cumsum(np.bincount(self.rows, minlength=n_users), out=self.indptr[1:])
+        self.indptr = _row_pointers(self.rows, n_users)
         self.titles = _titles_for(data.items, titles)
 
     def model(self, method, hyper, history=(), p=None, q=None, bias=None, weights=None) -> RankingModel:
@@ -191,15 +183,11 @@ class _Seen:
 
 def _reporter(label: str, epochs: int, measure: str, progress: bool, out, history: list):
     """on_epoch for the fitters: keep the epoch's value, and print a line when progress is on."""
-    out = sys.stdout if out is None else out
-    start = time.perf_counter()
+    line = _Progress(label, epochs, progress, out, measure)
 
     def on_epoch(epoch: int, value: float):
         history.append(value)
-        if progress:
-            elapsed = time.perf_counter() - start
-            print(f"{label} epoch {epoch:>{len(str(epochs))}}/{epochs}  {measure} {value:.4f}  ({elapsed:.1f} s)",
-                  file=out, flush=True)  # fmt: skip
+        line.epoch(epoch, value)
 
     return on_epoch
 

@@ -1,8 +1,8 @@
 """How good a top-N list is: precision, recall, NDCG and MAP at k, and catalogue coverage.
 
-The protocol (the one benchmarks/recommender.py already uses): for every test user known to the model
-with at least one relevant test item (rated ≥ threshold), rank every item the user did not rate in
-training, take the top k, and mark each position r = 1..k a hit (h_r = 1) when the item is relevant.
+The protocol: for every test user known to the model with at least one relevant test item (rated ≥
+threshold), rank every item the user did not rate in training, take the top k, and mark each position
+r = 1..k a hit (h_r = 1) when the item is relevant.
 With R the user's relevant test items (an item unseen in training counts in |R|: it can only be missed),
 
     precision@k = Σ h_r / k                      recall@k = Σ h_r / |R|

@@ -108,10 +108,10 @@ class _Fit:
 
 
 class _Progress:
-    """One line per epoch: the training RMSE and the time so far."""
+    """One line per epoch: the value measured (the training RMSE unless told) and the time so far."""
 
-    def __init__(self, label: str, epochs: int, enabled: bool, out):
-        self.label, self.epochs, self.enabled = label, epochs, enabled
+    def __init__(self, label: str, epochs: int, enabled: bool, out, measure: str = "train RMSE"):
+        self.label, self.epochs, self.enabled, self.measure = label, epochs, enabled, measure
         self.out = sys.stdout if out is None else out
         self.start = time.perf_counter()
 
@@ -120,7 +120,7 @@ class _Progress:
             width = len(str(self.epochs))
             elapsed = time.perf_counter() - self.start
             print(
-                f"{self.label} epoch {epoch:>{width}}/{self.epochs}  train RMSE {value:.4f}  ({elapsed:.1f} s)",
+                f"{self.label} epoch {epoch:>{width}}/{self.epochs}  {self.measure} {value:.4f}  ({elapsed:.1f} s)",
                 file=self.out,
                 flush=True,
             )

@@ -33,7 +33,7 @@ from .kernels import FAST
 @njit(cache=True, fastmath=FAST)
 def _cg_rows(indptr, cols, confidence, fixed, gram, reg, solved, cg_steps):  # pragma: no cover
     """For every row u, cg_steps of conjugate gradient on A_u x = b_u (module docstring), from solved[u] and
-    into it. fixed holds the other side's factors, gram = fixedᵀ fixed."""
+    into it. fixed holds the other side's factors, gram = fixedᵀ fixed, confidence = 1 + α (every seen pair's)."""
     k = fixed.shape[1]
     real = solved.dtype.type
     r = np.empty(k, dtype=solved.dtype)
@@ -49,11 +49,10 @@ def _cg_rows(indptr, cols, confidence, fixed, gram, reg, solved, cg_steps):  # p
             r[a] = s
         for n in range(indptr[u], indptr[u + 1]):
             y = fixed[cols[n]]
-            c = confidence[n]
             yx = real(0.0)
             for a in range(k):
                 yx += y[a] * x[a]
-            w = real(c - (c - 1.0) * yx)
+            w = real(confidence - (confidence - 1.0) * yx)
             for a in range(k):
                 r[a] += w * y[a]
         d[:] = r
@@ -73,7 +72,7 @@ def _cg_rows(indptr, cols, confidence, fixed, gram, reg, solved, cg_steps):  # p
                 yd = real(0.0)
                 for a in range(k):
                     yd += y[a] * d[a]
-                w = real((confidence[n] - 1.0) * yd)
+                w = real((confidence - 1.0) * yd)
                 for a in range(k):
                     ad[a] += w * y[a]
             dad = real(0.0)
@@ -97,7 +96,7 @@ def wmf_factors(by_user, by_item, factors, epochs, alpha, reg, cg_steps, init_st
     n_users, n_items = len(by_user[0]) - 1, len(by_item[0]) - 1
     x = rng.normal(0.0, init_std, (n_users, factors)).astype(dtype)
     y = rng.normal(0.0, init_std, (n_items, factors)).astype(dtype)
-    confidence = np.full(len(by_user[1]), 1.0 + alpha, dtype=dtype)
+    confidence = dtype(1.0 + alpha)
     for epoch in range(1, epochs + 1):
         _cg_rows(*by_user, confidence, y, (y.T @ y).astype(dtype), dtype(reg), x, cg_steps)
         _cg_rows(*by_item, confidence, x, (x.T @ x).astype(dtype), dtype(reg), y, cg_steps)

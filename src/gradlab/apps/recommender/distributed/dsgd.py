@@ -17,7 +17,7 @@ import numpy as np
 
 from .blocks import Layout, dsgd_schedule
 from .cluster import require_ray
-from .worker import BlockWorker, assemble, initial_item_rows, users_then_end, writable
+from .worker import BlockWorker, assemble, initial_item_rows, start_workers, users_then_end, writable
 
 
 class DsgdWorker(BlockWorker):
@@ -36,16 +36,10 @@ class DsgdRun:
 
     def __init__(self, parts, layout: Layout, mean: float, hyper: dict, seed: int, crash: tuple | None):
         self.ray = require_ray()
-        self.parts, self.layout, self.mean, self.hyper, self.seed = parts, layout, mean, hyper, seed
-        self.workers = len(parts)
+        self.layout, self.seed, self.workers = layout, seed, len(parts)
         self.item_rows = [self.ray.put(rows) for rows in initial_item_rows(layout, hyper, seed).values()]
-        self.actors = [self._start(w, crash[1] if crash and crash[0] == w else None) for w in range(self.workers)]
+        self.actors = start_workers(DsgdWorker, parts, layout, mean, hyper, seed, crash)
         self.submitted = []
-
-    def _start(self, rank: int, crash):
-        remote = self.ray.remote(num_cpus=1, max_restarts=0)(DsgdWorker)
-        n_users = len(self.layout.users_of(rank))
-        return remote.remote(rank, self.parts[rank], n_users, self.mean, self.hyper, self.seed, crash)
 
     def submit_epoch(self, epoch: int):
         """Submit the epoch's N sub-epochs; returns (Σe² references, kernel-seconds references)."""

@@ -27,7 +27,7 @@ import numpy as np
 
 from .blocks import Layout
 from .cluster import require_ray
-from .worker import BlockWorker, assemble, initial_item_rows, users_then_end
+from .worker import BlockWorker, assemble, initial_item_rows, start_workers, users_then_end
 
 
 class Server:
@@ -106,22 +106,16 @@ class PsRun:
 
     def __init__(self, parts, layout: Layout, mean, hyper, seed, crash, servers: int, staleness: int | None):
         self.ray = require_ray()
-        self.parts, self.layout, self.mean, self.hyper, self.seed = parts, layout, mean, hyper, seed
-        self.workers, self.staleness = len(parts), staleness
+        self.layout = layout
         rows, groups = initial_item_rows(layout, hyper, seed), int(layout.item_stratum.max()) + 1
         server = self.ray.remote(num_cpus=0, max_restarts=0)(Server)
         self.servers = [
-            server.remote({g: rows[g] for g in range(s, groups, servers)}, self.workers) for s in range(servers)
+            server.remote({g: rows[g] for g in range(s, groups, servers)}, len(parts)) for s in range(servers)
         ]
-        self.actors = [self._start(w, crash[1] if crash and crash[0] == w else None) for w in range(self.workers)]
+        self.actors = start_workers(PsWorker, parts, layout, mean, hyper, seed, crash)
+        for actor in self.actors:
+            actor.connect.remote(self.servers, staleness)
         self.submitted = []
-
-    def _start(self, rank: int, crash):
-        remote = self.ray.remote(num_cpus=1, max_restarts=0)(PsWorker)
-        n_users = len(self.layout.users_of(rank))
-        actor = remote.remote(rank, self.parts[rank], n_users, self.mean, self.hyper, self.seed, crash)
-        actor.connect.remote(self.servers, self.staleness)
-        return actor
 
     def submit_epoch(self, epoch: int):
         """Start every worker on the epoch; returns ((Σe², missed) references, kernel-seconds references)."""

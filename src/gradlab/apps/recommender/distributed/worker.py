@@ -1,8 +1,9 @@
 """What every worker holds and does, for both trainers: the ratings of its user stratum (shipped once,
-read in place from Ray's object store), its users' factors and biases (they never leave it), and the
+read in place from Ray's object store), its users' factors and biases (they leave it only at the end), and the
 compiled SGD pass over one block with item rows handed to it.
 
-A block's pass is kernels._sgd_epoch over the block's ratings in a fresh random order: for each rating,
+A block's pass is kernels._sgd_epoch over the block's ratings in a fresh random order (chunk by chunk:
+BlockWorker says how): for each rating,
 with e = r_ui - (μ + b_u + b_i + p_u·q_i),
     b_u += lr (e - λ_b b_u)    b_i += lr (e - λ_b b_i)    p_u += lr (e q_i - λ p_u)    q_i += lr (e p_u - λ q_i)
 the serial trainer's update, step for step.
@@ -83,6 +84,17 @@ class BlockWorker:
 def writable(*arrays):
     """Arrays read from Ray's object store are read-only views of shared memory: copy them to update."""
     return tuple(a if a.flags.writeable else a.copy() for a in arrays)
+
+
+def start_workers(cls, parts: list, layout: Layout, mean: float, hyper: dict, seed: int, crash) -> list:
+    """One actor of cls (a BlockWorker) per partition, worker w holding user stratum w, each taking one CPU
+    slot. Ray never restarts one (max_restarts=0): a lost worker restarts the whole fit (train.py).
+    crash=(w, epoch) makes worker w's process exit mid-epoch, to test that."""
+    remote = require_ray().remote(num_cpus=1, max_restarts=0)(cls)
+    crashes = [crash[1] if crash and crash[0] == w else None for w in range(len(parts))]
+    return [
+        remote.remote(w, part, len(layout.users_of(w)), mean, hyper, seed, crashes[w]) for w, part in enumerate(parts)
+    ]
 
 
 def users_then_end(actors):
