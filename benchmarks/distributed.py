@@ -19,8 +19,8 @@ serial trainer: what spreading SGD over workers costs and what it buys.
              its descendants (raylet, GCS, workers), sampled every 50 ms during a 2-worker DSGD fit, minus
              the same sum just before it (ratings loaded, a Ray started afresh for the fit and idle, so no
              earlier fit has touched the object store's pages); target ≤ 2.5 × the ratings' bytes. The
-             same fit on 1 % of the ratings (same users, items, factors and processes) gives the part that
-             does not grow with the data.
+             same fit on 1 % of the ratings (the same processes; the users and items it rates, about half of
+             them) gives, roughly, the part that does not grow with the data.
   staleness  the price of asynchrony on u1: the parameter server's test RMSE against its staleness bound
              (2 workers; s = 0 is lock step, ∞ unbounded), against its worker count (unbounded) and against
              the item blocks per epoch (2 workers, unbounded: 1 block = each worker pulls all item rows once

@@ -144,7 +144,7 @@ def test_synth_command_writes_what_make_ratings_makes(tmp_path, capsys):
     (tmp_path / "a-file").write_text("kept")
     taken = str(tmp_path / "a-file")
     assert main(["data", "synth", "--ratings", "50", "--users", "9", "--items", "9", "--out", taken]) == 2
-    assert "it is a file, not a folder; give --out a new or empty folder" in capsys.readouterr().err
+    assert "it is a file, not a folder; give --out a folder (made if missing)" in capsys.readouterr().err
     assert (tmp_path / "a-file").read_text() == "kept"
 
 

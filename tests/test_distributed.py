@@ -153,7 +153,8 @@ def dsgd_fit(ray_session, split, tmp_path_factory):
     """`gradlab recommend train --workers 2` with the serial trainer's defaults (k = 100, 30 epochs) on u1."""
     path = tmp_path_factory.mktemp("dsgd") / "model.npz"
     out = io.StringIO()
-    code = run_train_distributed(_args(["--workers", "2"]), split[0], split[1], None, "u1.base", path, out)
+    args = _args(["--workers", "2", "--fold", "1"])
+    code = run_train_distributed(args, split[0], split[1], None, "u1.base", path, out)
     assert code == 0
     return FactorModel.load(path), out.getvalue()
 

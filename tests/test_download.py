@@ -193,7 +193,7 @@ def test_copies_without_a_vouching_sum_are_refused_and_nothing_is_left(srv, tmp_
     assert code == 1
     assert "could not get a good copy of train-images-idx3-ubyte.gz" in err
     assert "SHA-256 checksum mismatch" in err and mnist.SHA256[TRAIN_IMAGES] in err
-    assert list(folder.iterdir()) == []  # neither the file nor a .part
+    assert not folder.exists()  # neither the file nor a .part, nor the folder the download made
     assert [entry["status"] for entry in requests_for(srv, TRAIN_IMAGES)] == [200, 200]  # fetched again once
 
 
@@ -415,6 +415,22 @@ def test_cli_refuses_a_bad_mirror_and_an_unwritable_folder(tmp_path, capsys):
     blocker.write_text("")
     assert main(["data", "download", "mnist", "--to", str(blocker / "sub"), "--mirror", "http://127.0.0.1:9/"]) == 2
     assert "cannot write MNIST into" in capsys.readouterr().err
+    assert main(["data", "download", "mnist", "--to", str(blocker), "--mirror", "http://127.0.0.1:9/"]) == 2
+    assert f"cannot write MNIST into {blocker}: it is a file, not a folder" in capsys.readouterr().err
+
+
+def test_a_download_that_got_nothing_leaves_no_folder_it_made(tmp_path, capsys):
+    """Found by an entry-point trial: offline, `data download movielens-1m` left an empty ml-1m folder, which
+    `recommend train --data` then took for MovieLens 100K, advising the wrong download. A folder that was there
+    before stays, with what was fetched into it."""
+    options = ["--mirror", "http://127.0.0.1:9/", "--retries", "0", "--timeout", "2", "-q"]
+    for dataset, name in (("movielens-1m", "ml-1m"), ("mnist", "mnist")):
+        assert main(["data", "download", dataset, "--to", str(tmp_path / name), *options]) == 1
+        assert not (tmp_path / name).exists()
+    (tmp_path / "kept").mkdir()
+    assert main(["data", "download", "mnist", "--to", str(tmp_path / "kept"), *options]) == 1
+    assert (tmp_path / "kept").is_dir()
+    capsys.readouterr()
 
 
 def test_data_without_an_action_prints_help(capsys):

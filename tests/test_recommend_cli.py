@@ -109,3 +109,25 @@ def test_train_reads_what_data_synth_writes_and_a_movielens_1m_folder(tmp_path, 
 def test_a_missing_csv_file_is_named_as_a_file(home, capsys):
     code, _, err = run(capsys, ["recommend", "train", "--data", "/no/such/ratings.csv"])
     assert code == 2 and "--data /no/such/ratings.csv: no such file" in err
+
+
+def test_mistakes_a_new_user_made_get_a_sentence_not_a_silent_answer(home, tmp_path, capsys):
+    """Found by an entry-point trial: --fold on data without official folds was ignored, --user abc fell back
+    to the cold-start list, --model a folder advised saving a model onto the folder, and `similar` on a model
+    without item factors printed its header before the error."""
+    ratings = tmp_path / "r.csv"
+    ratings.write_text("".join(f"{u},{i},{(u * i) % 5 + 1}\n" for u in range(1, 30) for i in range(1, 20)))
+    code, _, err = run(capsys, ["recommend", "train", "--data", str(ratings), "--fold", "2"])
+    assert code == 2 and f"--fold 2 picks an official split of MovieLens 100K; {ratings} is fitted whole" in err
+    baseline = tmp_path / "b.npz"
+    assert run(capsys, ["recommend", "train", "--model", "baseline", "--save", str(baseline)])[0] == 0
+    for user in ("abc", " 196", "196.0"):
+        code, text, err = run(capsys, ["recommend", "top", "--user", user, "--model", str(baseline)])
+        assert code == 2 and "this model's user ids are whole numbers" in err and not text
+    code, text, err = run(capsys, ["recommend", "top", "--user", "196", "--model", str(tmp_path)])
+    assert code == 2 and "is a folder; give the model file (.npz)" in err and "--save" not in err.split(";")[0]
+    code, text, err = run(capsys, ["recommend", "similar", "--item", "50", "--model", str(baseline)])
+    assert code == 2 and "no item factors" in err and "because you watched" not in text
+    with pytest.raises(SystemExit):  # k = 5000 ran for hours in ALS
+        main(["recommend", "train", "--model", "als", "--factors", "5000"])
+    assert "--factors: must be a whole number from 0 to 1000, got 5000" in capsys.readouterr().err

@@ -136,6 +136,26 @@ def test_grouping_by_row_is_the_stable_argsort_grouping():
         _csr(np.array([0, 60]), np.array([1, 2]), 60)
 
 
+def test_ids_listed_without_ratings_are_not_known_to_the_model():
+    """Synthetic data lists every id it could draw; with few ratings most have none. Found by an entry-point
+    trial: such a user got untrained random factors and a 'top' list as if known. Now only rated ids enter the
+    model (serial and ranking fitters alike), and the rest are cold starts."""
+    from gradlab.apps.recommender import fit_ranking
+    from gradlab.data.synthetic import make_ratings
+
+    train = make_ratings(2000, 5000, 300, seed=0)
+    rated_users, rated_items = np.unique(train.user), np.unique(train.item)
+    assert len(rated_users) < 5000 and len(rated_items) < 300
+    for model in (fit_sgd(train, factors=4, epochs=2, progress=False), fit_ranking(train, "popularity")):
+        np.testing.assert_array_equal(model.users.ids, train.user_ids[rated_users])
+        np.testing.assert_array_equal(model.items.ids, train.item_ids[rated_items])
+        unrated = int(np.setdiff1d(np.arange(5000), rated_users)[0])
+        assert model.users.index(np.array([unrated]))[0] == -1
+        assert len(model.recommend(unrated, 3)) == 3  # the cold-start list
+    predicted = fit_sgd(train, factors=4, epochs=2, progress=False).predict(int(rated_users[0]), int(rated_items[0]))
+    assert 0.5 <= predicted <= 5.0
+
+
 def test_sgd_step_is_the_engine_gradient():
     """One rating's SGD update is a step of lr/2 down the gradient of its regularised loss, as the engine finds it."""
     rng = np.random.default_rng(0)

@@ -19,16 +19,18 @@ def _number(text: str) -> float:
     return value
 
 
-def whole(least: int):
-    """A parser for whole numbers >= least (whole(1): a positive count such as --epochs)."""
+def whole(least: int, most: int | None = None):
+    """A parser for whole numbers >= least, and <= most if given (whole(1): a positive count such as --epochs)."""
     wanted = "a positive whole number" if least == 1 else f"a whole number >= {least}"
+    if most is not None:
+        wanted = f"a whole number from {least} to {most}"
 
     def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"must be {wanted}, got {text!r}") from None
-        if value < least:
+        if value < least or (most is not None and value > most):
             raise argparse.ArgumentTypeError(f"must be {wanted}, got {text}")
         return value
 

@@ -61,6 +61,11 @@ def add_distributed_arguments(train) -> None:
     )
 
 
+# A bound on one command's work: ALS and WMF solve k × k systems for every user and item (k = 5000 ran for
+# hours), and beyond a few hundred factors MovieLens-sized data only overfits.
+MAX_FACTORS = 1000
+
+
 def wants_distributed(args) -> bool:
     """Whether any distributed flag was given (run_train_distributed then checks they make sense together)."""
     return any(getattr(args, name, None) is not None for name in ("workers", "address", "algorithm", "staleness"))
@@ -109,7 +114,9 @@ def add_recommend_command(subparsers) -> argparse.ArgumentParser:
         "wmf, bpr, popularity learn what users pick",
     )
     train.add_argument(
-        "--factors", type=whole(0), help="latent factors k (default: sgd 100, svdpp 100, als 20, wmf 64, bpr 64)"
+        "--factors",
+        type=whole(0, MAX_FACTORS),
+        help=f"latent factors k, at most {MAX_FACTORS} (default: sgd 100, svdpp 100, als 20, wmf 64, bpr 64)",
     )
     train.add_argument(
         "--epochs",
@@ -137,7 +144,7 @@ def add_recommend_command(subparsers) -> argparse.ArgumentParser:
     )
     train.add_argument("--seed", type=whole(0), default=0, help="random seed (default 0)")
     split = train.add_mutually_exclusive_group()
-    split.add_argument("--fold", type=int, choices=[1, 2, 3, 4, 5], default=1, help="official split to use (default 1)")
+    split.add_argument("--fold", type=int, choices=[1, 2, 3, 4, 5], help="official split to use (default 1)")
     split.add_argument("--all", action="store_true", help="fit on all 100,000 ratings (no test score)")
     train.add_argument(
         "--save",
@@ -220,6 +227,9 @@ def _train(args, out) -> int:
     ranking = args.model in RANKING_MODELS
     source = Path(args.data).expanduser() if args.data else None
     test = titles = None
+    if args.fold is not None and source is not None and (source.is_file() or _large_source(source)):
+        raise ValueError(f"--fold {args.fold} picks an official split of MovieLens 100K; {source} is fitted whole")
+    args.fold = args.fold or 1
     if source is not None and source.is_file():
         train, where = load_csv_ratings(source), f"{source} (all {{n:,}} ratings)"
     elif source is not None and not source.exists() and source.suffix:
@@ -298,6 +308,8 @@ def _load(args, out):
         path = Path(args.model).expanduser()
     else:
         path = default_model_path() if args.rating else default_ranking_path()
+    if path.is_dir():
+        raise ValueError(f"--model {path}: is a folder; give the model file (.npz) that `recommend train --save` wrote")
     if not path.is_file():
         if args.model:
             hint = f"gradlab recommend train --save {path}` (add --model ease for a ranking model)"
@@ -342,6 +354,8 @@ def _describe(model) -> str:
 
 def _top(args, out) -> int:
     model = _load(args, out)
+    if model.users.ids.dtype.kind in "iu" and not args.user.lstrip("-").isdigit():
+        raise ValueError(f"--user {args.user!r}: this model's user ids are whole numbers, e.g. 196")
     known = int(model.users.index(args.user)) >= 0
     ranks = hasattr(model, "item_weights")
     if known:
@@ -364,8 +378,8 @@ def _similar(args, out) -> int:
         raise KeyError(f"item {args.item} is not in the model's training data (see u.item for the ids)")
     weights = getattr(model, "item_weights", None)
     how = "EASE's item weights B_ij" if weights is not None and weights.size else "cosine of the item factors"
+    found = model.similar(args.item, args.n)  # before the header: a model without item factors says so alone
     print(f"because you watched {title or 'item ' + args.item}: ({how}, {_describe(model)})", file=out)
-    found = model.similar(args.item, args.n)
     _print_list(found, "weight" if how.startswith("EASE") else "cosine", out)
     if len(found) < args.n:
         print(

@@ -138,7 +138,7 @@ def _run_synth(args) -> int:
         return 2
     except OSError as error:
         if Path(args.out).expanduser().exists() and not Path(args.out).expanduser().is_dir():
-            reason = "it is a file, not a folder; give --out a new or empty folder"
+            reason = "it is a file, not a folder; give --out a folder (made if missing)"
         else:
             reason = error.strerror or str(error)
         print(f"gradlab data synth: cannot write into {args.out}: {reason}", file=sys.stderr)
@@ -150,6 +150,18 @@ def _run_synth(args) -> int:
     )
     print(f"Read them with gradlab.data.open_ratings({str(folder)!r}).")
     return 0
+
+
+def _remove_if_left_empty(folder: Path, made: bool) -> None:
+    """A download that failed before any byte arrived leaves no folder it made (only empty .part files in it):
+    an empty ml-1m folder would later pass for a data set and draw advice about the wrong one."""
+    if not made or not folder.is_dir():
+        return
+    leftovers = list(folder.iterdir())
+    if all(path.suffix == ".part" and path.is_file() and path.stat().st_size == 0 for path in leftovers):
+        for path in leftovers:
+            path.unlink()
+        folder.rmdir()
 
 
 def run(args) -> int:
@@ -186,6 +198,7 @@ def run(args) -> int:
         download, mirrors, default = download_movielens, MOVIELENS_MIRRORS, movielens_root()
         then = "gradlab recommend train"
     folder = Path(args.to).expanduser() if args.to else default
+    made = not folder.exists()
     start = time.monotonic()
     try:
         folder = download(
@@ -199,10 +212,13 @@ def run(args) -> int:
         )
         return 130
     except (ChecksumError, DownloadError) as error:
+        _remove_if_left_empty(folder, made)
         print(f"gradlab data download: {error}", file=sys.stderr)
         return 1
     except (OSError, ValueError) as error:  # a folder that cannot be made or written, say
-        print(f"gradlab data download: cannot write {name} into {folder}: {error}", file=sys.stderr)
+        _remove_if_left_empty(folder, made)
+        reason = "it is a file, not a folder" if folder.is_file() else (getattr(error, "strerror", None) or error)
+        print(f"gradlab data download: cannot write {name} into {folder}: {reason}", file=sys.stderr)
         return 2
     seconds = time.monotonic() - start
     print(f"{name} is in {folder}, checksums verified ({seconds:.1f} s).")

@@ -37,22 +37,31 @@ def _index(train: Ratings) -> _Indexed:
     if len(train) == 0:
         raise ValueError("no training ratings")
     if isinstance(train, IndexedRatings):  # dense indices already (large loaders, synthetic data); raw ids aside
-        users, items = IdMap(train.user_ids), IdMap(train.item_ids)
-        u, i = dense_as_sorted(train.user, train.user_ids, users), dense_as_sorted(train.item, train.item_ids, items)
+        (u, users), (i, items) = dense_ids(train.user, train.user_ids), dense_ids(train.item, train.item_ids)
         return _Indexed(u.astype(np.int64), i.astype(np.int64), train.rating.astype(np.float64), users, items)
     users, items = IdMap(train.user), IdMap(train.item)
     return _Indexed(users.index(train.user), items.index(train.item), train.rating.astype(np.float64), users, items)
 
 
-def dense_as_sorted(index: np.ndarray, ids: np.ndarray, id_map: IdMap) -> np.ndarray:
-    """IndexedRatings' index k names ids[k]; the model's IdMap numbers the ids in sorted order. The same
-    numbering when ids is sorted (as every loader writes it): then the index array is used as it is (int32)."""
+def dense_ids(index: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, IdMap]:
+    """IndexedRatings' index k names ids[k]: (int32 indices into the model's IdMap, that IdMap), over the ids
+    that have ratings. A listed id without any (synthetic data lists every id it could have drawn) would
+    otherwise get factors no rating ever trained, and be answered as a known user or item.
+
+    The model's IdMap numbers the ids in sorted order; when ids is sorted and every one has ratings (as the
+    MovieLens loaders write them), the index array is used as it is."""
+    if len(index) and not 0 <= index.min() <= index.max() < len(ids):  # the counting kernel does not check
+        raise ValueError(f"rating indices must lie in 0..{len(ids) - 1}, found {index.min()}..{index.max()}")
+    rated = np.diff(_row_pointers(index, len(ids))) > 0
+    if not rated.all():
+        index, ids = (np.cumsum(rated) - 1).astype(np.int32)[index], ids[rated]
+    id_map = IdMap(ids)
     if len(id_map) != len(ids):
         raise ValueError(f"the ratings' id list repeats ids ({len(ids):,} listed, {len(id_map):,} distinct)")
     position = id_map.index(ids)
     if np.array_equal(position, np.arange(len(ids))):
-        return index if index.dtype == np.int32 else index.astype(np.int32)
-    return position.astype(np.int32)[index]
+        return (index if index.dtype == np.int32 else index.astype(np.int32)), id_map
+    return position.astype(np.int32)[index], id_map
 
 
 def _csr(rows: np.ndarray, cols: np.ndarray, n_rows: int, values: np.ndarray | None = None):

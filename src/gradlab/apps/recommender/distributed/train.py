@@ -25,7 +25,7 @@ import numpy as np
 from ....data.movielens import IdMap, IndexedRatings, Ratings
 from ..hyper import DEFAULTS, _check_hyper
 from ..model import FactorModel
-from ..training import _Indexed, _model, dense_as_sorted
+from ..training import _Indexed, _model, dense_ids
 from .blocks import Layout, partition
 from .cluster import Cluster, WorkerLostError, kill_all, require_ray
 from .dsgd import DsgdRun
@@ -140,8 +140,7 @@ def _compact_index(train: Ratings) -> tuple[_Indexed, float]:
         raise ValueError("no training ratings")
     mean = float(np.mean(train.rating, dtype=np.float64))
     if isinstance(train, IndexedRatings):  # already dense (the large loaders, synthetic data): no copies at all
-        users, items = IdMap(train.user_ids), IdMap(train.item_ids)
-        u, i = dense_as_sorted(train.user, train.user_ids, users), dense_as_sorted(train.item, train.item_ids, items)
+        (u, users), (i, items) = dense_ids(train.user, train.user_ids), dense_ids(train.item, train.item_ids)
         return _Indexed(u, i, train.rating.astype(np.float32, copy=False), users, items), mean
     users, items = IdMap(train.user), IdMap(train.item)
     if max(len(users), len(items)) >= 2**31:
